@@ -1,0 +1,2 @@
+// Public API of @trellis/shop; filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @trellis/bench; filled in by its issue.
+export {};

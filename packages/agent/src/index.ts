@@ -1,0 +1,2 @@
+// Public API of @trellis/agent; filled in by its issue.
+export {};

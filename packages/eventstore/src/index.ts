@@ -1,0 +1,2 @@
+// Public API of @trellis/eventstore; filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @trellis/gateway; filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @trellis/messaging; filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @trellis/nats; filled in by its issue.
+export {};

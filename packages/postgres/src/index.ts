@@ -1,0 +1,1 @@
+export { PostgresDatabase, type PostgresDatabaseOptions } from './database.js';

@@ -1,0 +1,2 @@
+// Public API of @trellis/resilience; filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @trellis/saga; filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @trellis/service; filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+export { SqliteDatabase, type SqliteDatabaseOptions } from './database.js';
+export { rewritePlaceholders } from './placeholders.js';
