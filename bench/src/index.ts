@@ -1,2 +1,0 @@
-// Public API of @trellis/bench; filled in by its issue.
-export {};
