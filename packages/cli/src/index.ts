@@ -1,0 +1,2 @@
+// Public API of @trellis/cli; commands register in src/commands.
+export {};
