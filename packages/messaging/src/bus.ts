@@ -1,3 +1,4 @@
+import type { Backoff, BackoffOptions } from '@trellis/resilience';
 import type { ZodType } from 'zod';
 import type { DeadLetterStore } from './dead-letter.js';
 import type {
@@ -91,23 +92,22 @@ export interface HandlerContext {
 /** A message handler. Throwing (or rejecting) means "retry later". */
 export type MessageHandler<P = unknown> = (message: Message<P>, context: HandlerContext) => unknown;
 
-/** Retry policy of a subscription; delays come from `@trellis/resilience`'s backoff. */
+/**
+ * Retry policy of a subscription. The delay schedule is `@trellis/resilience`'s `Backoff`
+ * (defaults: 100 ms initial, ×2, capped at 10 s, full jitter).
+ */
 export interface RetryOptions {
   /** Total delivery attempts including the first (default 5). `1` disables retries. */
   maxAttempts?: number;
-  /** Delay before the first retry in ms (default 100). */
-  initialDelayMs?: number;
-  /** Upper bound of any retry delay in ms (default 30 000). */
-  maxDelayMs?: number;
-  /** Growth factor between retries (default 2). */
-  multiplier?: number;
-  /** Jitter strategy (default `full`): spreads retries of many consumers apart. */
-  jitter?: 'none' | 'full' | 'equal' | 'decorrelated';
+  /** Delay schedule between attempts: a `Backoff` or its options. */
+  backoff?: Backoff | BackoffOptions;
   /**
    * Errors for which retrying is pointless (default: `ValidationError`s and anything with
    * `retryable === false`). Such a failure is dead-lettered at once.
    */
   isRetryable?: (error: unknown) => boolean;
+  /** Source of randomness in [0, 1) for jitter (default `Math.random`). */
+  random?: () => number;
 }
 
 /** Options of {@link Bus.subscribe}. */

@@ -53,7 +53,10 @@ describe('InMemoryBus with a manual clock', () => {
         at.push(clock.now());
         throw new Error('nope');
       },
-      { group: 'g', retry: { maxAttempts: 4, initialDelayMs: 100, multiplier: 3, jitter: 'none' } },
+      {
+        group: 'g',
+        retry: { maxAttempts: 4, backoff: { initialDelay: 100, multiplier: 3, jitter: 'none' } },
+      },
     );
     await bus.publish('x.y', {});
     await clock.advance(0);

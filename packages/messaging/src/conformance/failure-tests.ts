@@ -8,7 +8,7 @@ import { deferred, pause, waitFor } from './wait.js';
 
 type Use = () => BusConformanceContext;
 
-const fastRetry: RetryOptions = { maxAttempts: 3, initialDelayMs: 20, jitter: 'none' };
+const fastRetry: RetryOptions = { maxAttempts: 3, backoff: { initialDelay: 20, jitter: 'none' } };
 
 /** Failure semantics: retries, dead letters, schemas, replay, crashes, inbox dedupe. */
 export function failureTests(use: Use, options: Required<ConformanceOptions>): void {
