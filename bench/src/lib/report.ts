@@ -25,7 +25,7 @@ export interface BenchReport {
   notes?: string[];
 }
 
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
 
 /** Adds `ratio` to each row against the row named `baseline`. */
 export function withRatios(rows: BenchRow[], baseline: string): BenchRow[] {
