@@ -1,5 +1,6 @@
-import type { SqlTransaction } from '@trellis/core';
+import type { Clock, SqlTransaction } from '@trellis/core';
 import type { DomainEvent, EventMetadata, ExpectedVersion, NewEvent } from './domain-event.js';
+import type { EventRegistry } from './event-registry.js';
 
 /**
  * The least a transaction must offer to the event store and its hooks. `SqlTransaction`
@@ -124,4 +125,14 @@ export interface EventStore<Tx extends TransactionContext = SqlTransaction> {
 
   /** Stops background work (listeners, writer queues); does not close a shared database. */
   close(): Promise<void>;
+}
+
+/** Options every event store backend accepts. */
+export interface EventStoreOptions<Tx extends TransactionContext = SqlTransaction> {
+  /** Payload schemas and upcasters; without it any type and JSON payload is accepted as is. */
+  registry?: EventRegistry;
+  /** Source of event timestamps and id times (default the system clock). */
+  clock?: Clock;
+  /** Append hooks registered from the start (see {@link AppendHook}). */
+  hooks?: readonly AppendHook<Tx>[];
 }

@@ -1,0 +1,122 @@
+import { type Clock, uuidv7, ValidationError } from '@trellis/core';
+import { z } from 'zod';
+import type { EventMetadata, ExpectedVersion, NewEvent } from './domain-event.js';
+import type { EventRegistry } from './event-registry.js';
+
+/** One event validated and completed, ready for a backend to write. */
+export interface PreparedEvent {
+  id: string;
+  eventType: string;
+  schemaVersion: number;
+  payload: unknown;
+  metadata: EventMetadata;
+  timestamp: Date;
+}
+
+/** A validated append: what every backend writes. */
+export interface PreparedAppend {
+  streamId: string;
+  aggregateType: string;
+  expectedVersion: ExpectedVersion;
+  events: PreparedEvent[];
+}
+
+const name = z.string().min(1).max(200);
+const metadataSchema = z.record(z.string(), z.unknown());
+
+/** Schema of the caller's append arguments (the edge every backend shares). */
+export const appendInputSchema = z.object({
+  streamId: z.string().min(1).max(500),
+  expectedVersion: z
+    .union([z.number().int().min(0), z.enum(['any', 'no_stream', 'stream_exists'])])
+    .optional(),
+  aggregateType: name.optional(),
+  metadata: metadataSchema.optional(),
+  events: z
+    .array(
+      z.object({
+        eventType: name,
+        payload: z.unknown().refine((v) => v !== undefined, 'Required'),
+        id: name.optional(),
+        schemaVersion: z.number().int().min(1).optional(),
+        metadata: metadataSchema.optional(),
+        timestamp: z
+          .date()
+          .refine((d) => !Number.isNaN(d.getTime()), 'Invalid date')
+          .optional(),
+      }),
+    )
+    .max(10_000),
+});
+
+/** Schema of a non-negative integer read argument (`fromVersion`, `fromPosition`, `limit`). */
+export const countSchema = z.number().int().min(0);
+
+/**
+ * Validates an append and fills in ids, schema versions, metadata and timestamps.
+ *
+ * Throws `ValidationError` naming the field (e.g. `events.0.payload.quantity`,
+ * `expectedVersion`) and `UnknownEventTypeError` when a registry is given and does not
+ * know a type. Pure: nothing is written before this returns.
+ */
+export function prepareAppend(
+  streamId: string,
+  events: readonly NewEvent[],
+  options: { expectedVersion?: ExpectedVersion; aggregateType?: string; metadata?: EventMetadata },
+  context: { clock: Clock; registry?: EventRegistry | undefined },
+): PreparedAppend {
+  const parsed = appendInputSchema.safeParse({
+    streamId,
+    expectedVersion: options.expectedVersion,
+    aggregateType: options.aggregateType,
+    metadata: options.metadata,
+    events,
+  });
+  if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'append');
+  const input = parsed.data;
+  const { registry, clock } = context;
+  const now = clock.now();
+  const prepared = input.events.map((e, i): PreparedEvent => {
+    const current = registry?.currentVersion(e.eventType) ?? 1;
+    const schemaVersion = e.schemaVersion ?? current;
+    let payload: unknown = e.payload;
+    if (registry) {
+      payload = registry.validate(e.eventType, e.payload, `events.${i}.payload`);
+      if (schemaVersion !== current) {
+        throw new ValidationError(`events.${i}.schemaVersion must be the current version ${current}`, [
+          { path: `events.${i}.schemaVersion`, message: `Expected ${current}` },
+        ]);
+      }
+    }
+    return {
+      id: e.id ?? uuidv7(now),
+      eventType: e.eventType,
+      schemaVersion,
+      payload,
+      metadata: input.metadata || e.metadata ? { ...input.metadata, ...e.metadata } : {},
+      timestamp: e.timestamp ?? new Date(now),
+    };
+  });
+  return {
+    streamId: input.streamId,
+    aggregateType: input.aggregateType ?? 'unknown',
+    expectedVersion: input.expectedVersion ?? 'any',
+    events: prepared,
+  };
+}
+
+/** Validates a non-negative integer argument; throws `ValidationError` naming it. */
+export function checkCount(value: number, field: string): number {
+  const r = countSchema.safeParse(value);
+  if (!r.success)
+    throw ValidationError.fromZod({ issues: r.error.issues.map((i) => ({ ...i, path: [field] })) }, field);
+  return r.data;
+}
+
+/** True when a stream at `actual` satisfies `expected`. */
+export function versionMatches(expected: ExpectedVersion, actual: number): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === 0;
+  if (expected === 'stream_exists') return actual > 0;
+  return expected === actual;
+}
