@@ -8,6 +8,9 @@ const exclude = ['**/node_modules/**', '**/dist/**'];
 export default defineConfig({
   ssr: { resolve: { conditions: ['source', ...defaultServerConditions], externalConditions: ['source'] } },
   test: {
+    // The root conditions include 'module', under which Node would load @opentelemetry/api's
+    // bundler-only ESM build for natively loaded .mjs packages; inlining lets Vite resolve it.
+    server: { deps: { inline: ['@anthropic-ai/sdk'] } },
     projects: [
       {
         extends: true,
