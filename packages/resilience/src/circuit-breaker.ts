@@ -16,6 +16,7 @@ import {
 import { type BreakerSnapshot, readSnapshot } from './circuit-breaker-snapshot.js';
 import { CircuitState } from './circuit-state.js';
 import { CircuitBreakerOpenError, TimeoutError } from './errors.js';
+import { fastNow } from './fast-clock.js';
 import { Listeners } from './listeners.js';
 import type { Policy, Work } from './policy.js';
 import { abortError, linkedController, neverAborted } from './signal.js';
@@ -84,6 +85,8 @@ export class CircuitBreaker implements Policy {
   readonly name: string;
   private readonly o: ResolvedBreakerOptions;
   private readonly clock: Clock;
+  /** Cheap time source (see fast-clock.ts). */
+  private readonly now: () => number;
   private readonly window: OutcomeWindow | null;
   /** True when calls must be timed (slow-call detection). */
   private readonly timed: boolean;
@@ -97,6 +100,8 @@ export class CircuitBreaker implements Policy {
   private probes = 0;
   private openUntil = 0;
   private currentTimeout: number;
+  /** Rejection messages (half-open, open, isolated), built once. */
+  private readonly messages: readonly [string, string, string];
   private readonly probeTimers = new Set<{ cancel(): void }>();
   private readonly stateListeners = new Listeners<StateChangeEvent>();
   private successes = 0;
@@ -112,15 +117,21 @@ export class CircuitBreaker implements Policy {
     this.o = resolveBreakerOptions(options);
     this.name = this.o.name;
     this.clock = this.o.clock;
+    this.now = fastNow(this.clock);
     this.window = this.o.makeWindow ? this.o.makeWindow() : null;
     this.timed = this.o.slowCallDurationThreshold !== Number.POSITIVE_INFINITY;
     this.usesTimeWindow = options.window?.type === 'time' && this.window !== null;
     this.currentTimeout = this.o.timeout;
+    this.messages = [
+      CircuitBreakerOpenError.message(this.name, HALF_OPEN, false),
+      CircuitBreakerOpenError.message(this.name, OPEN, false),
+      CircuitBreakerOpenError.message(this.name, OPEN, true),
+    ];
   }
 
   /** Current state. Reading it moves an OPEN breaker whose timeout elapsed to HALF_OPEN. */
   get state(): CircuitState {
-    if (this._state === OPEN && !this.isolatedFlag && this.clock.now() >= this.openUntil) {
+    if (this._state === OPEN && !this.isolatedFlag && this.now() >= this.openUntil) {
       this.transition(HALF_OPEN, 'timeoutElapsed');
     }
     return this._state;
@@ -138,31 +149,44 @@ export class CircuitBreaker implements Policy {
    * half-open probe exceeds `probeTimeout`, `AbortedError` when `signal` is already aborted;
    * otherwise whatever `fn` throws.
    */
-  async execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
+  execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
     if (this._state !== CLOSED) return this.executeNotClosed(fn, signal);
-    const sig = signal ?? neverAborted;
-    if (sig.aborted) throw abortError(sig);
-    const gen = this.gen;
-    const start = this.timed ? this.clock.now() : 0;
-    let result: T;
+    if (signal !== undefined && signal !== neverAborted) return this.executeWithSignal(fn, signal);
+    // The hot path: no async frame and no closure; the outcome is observed on the work's own
+    // promise (our reaction is registered first, so it runs before the caller resumes).
+    const start = this.timed ? this.now() : 0;
+    let work: PromiseLike<T> | T;
     try {
-      result = await fn(sig);
+      work = fn(neverAborted);
     } catch (error) {
-      this.onClosedError(error, gen, start, sig);
-      throw error;
+      this.closedError(error, start);
+      return Promise.reject(error);
     }
-    if (gen === this.gen) {
-      let outcome = OUTCOME_CALL;
-      if (this.o.isResultFailure?.(result)) outcome = OUTCOME_FAILURE;
-      this.recordClosed(outcome, start);
+    const promise = work instanceof Promise ? (work as Promise<T>) : Promise.resolve(work);
+    if (this.timed) {
+      promise.then(
+        (result) => this.closedResult(result, start),
+        (error: unknown) => this.closedError(error, start),
+      );
     } else {
-      this.ignored++;
+      promise.then(this.onResult, this.onError);
     }
-    return result;
+    return promise;
   }
 
-  private onClosedError(error: unknown, gen: number, start: number, signal: AbortSignal): void {
-    if (gen !== this.gen || signal.aborted) {
+  private readonly onResult = (result: unknown): void => this.closedResult(result, 0);
+  private readonly onError = (error: unknown): void => this.closedError(error, 0);
+
+  private closedResult(result: unknown, start: number): void {
+    if (this._state !== CLOSED) {
+      this.ignored++;
+      return;
+    }
+    this.recordClosed(this.o.isResultFailure?.(result) ? OUTCOME_FAILURE : OUTCOME_CALL, start);
+  }
+
+  private closedError(error: unknown, start: number): void {
+    if (this._state !== CLOSED) {
       this.ignored++;
       return;
     }
@@ -170,17 +194,38 @@ export class CircuitBreaker implements Policy {
     this.recordClosed(isFailure === undefined || isFailure(error) ? OUTCOME_FAILURE : OUTCOME_CALL, start);
   }
 
+  /**
+   * CLOSED with a caller signal: an abort by the caller is not the dependency's fault, so the
+   * outcome of an aborted call is ignored, as is one that lands after a state change.
+   */
+  private async executeWithSignal<T>(fn: Work<T>, signal: AbortSignal): Promise<T> {
+    if (signal.aborted) throw abortError(signal);
+    const gen = this.gen;
+    const start = this.timed ? this.now() : 0;
+    let result: T;
+    try {
+      result = await fn(signal);
+    } catch (error) {
+      if (gen !== this.gen || signal.aborted) this.ignored++;
+      else this.closedError(error, start);
+      throw error;
+    }
+    if (gen === this.gen) this.closedResult(result, start);
+    else this.ignored++;
+    return result;
+  }
+
   /** Records one outcome of a call that ran while CLOSED, and trips the breaker if due. */
   private recordClosed(outcome: number, start: number): void {
     let now = 0;
     if (this.timed) {
-      now = this.clock.now();
+      now = this.now();
       if (now - start >= this.o.slowCallDurationThreshold) {
         outcome |= OUTCOME_SLOW;
         this.slowCalls++;
       }
     } else if (this.usesTimeWindow) {
-      now = this.clock.now();
+      now = this.now();
     }
     const failed = (outcome & OUTCOME_FAILURE) !== 0;
     if (failed) {
@@ -214,7 +259,7 @@ export class CircuitBreaker implements Policy {
   /** OPEN or HALF_OPEN: reject fast, or run the call as a probe. */
   private executeNotClosed<T>(fn: Work<T>, signal: AbortSignal | undefined): Promise<T> {
     if (this._state === OPEN) {
-      if (this.isolatedFlag || this.clock.now() < this.openUntil) return this.reject(OPEN);
+      if (this.isolatedFlag || this.now() < this.openUntil) return this.reject(OPEN);
       this.transition(HALF_OPEN, 'timeoutElapsed');
     }
     if (this.probes >= this.o.halfOpenMaxProbes) return this.reject(HALF_OPEN);
@@ -225,16 +270,17 @@ export class CircuitBreaker implements Policy {
 
   private reject(state: CircuitState): Promise<never> {
     this.rejections++;
-    const retryAfter =
-      state === OPEN && !this.isolatedFlag ? Math.max(0, this.openUntil - this.clock.now()) : 0;
-    return Promise.reject(CircuitBreakerOpenError.fast(this.name, state, retryAfter, this.isolatedFlag));
+    const isolated = this.isolatedFlag;
+    const retryAfter = state === OPEN && !isolated ? Math.max(0, this.openUntil - this.now()) : 0;
+    const message = state === HALF_OPEN ? this.messages[0] : isolated ? this.messages[2] : this.messages[1];
+    return Promise.reject(CircuitBreakerOpenError.fast(this.name, state, retryAfter, isolated, message));
   }
 
   /** Runs one half-open probe, bounded by `probeTimeout`. */
   private async probe<T>(fn: Work<T>, signal: AbortSignal | undefined): Promise<T> {
     this.probes++;
     const gen = this.gen;
-    const start = this.clock.now();
+    const start = this.now();
     const { controller, unlink } = linkedController(signal);
     let timer: { cancel(): void } | undefined;
     const work = new Promise<T>((resolve, reject) => {
@@ -294,7 +340,7 @@ export class CircuitBreaker implements Policy {
 
   private settleProbe(failed: boolean, start: number): void {
     this.probes--;
-    const slow = this.timed && this.clock.now() - start >= this.o.slowCallDurationThreshold;
+    const slow = this.timed && this.now() - start >= this.o.slowCallDurationThreshold;
     if (slow) this.slowCalls++;
     if (failed) {
       this.failures++;
@@ -337,7 +383,7 @@ export class CircuitBreaker implements Policy {
   /** Counters for metrics (a fresh object each call). */
   get metrics(): CircuitBreakerMetrics {
     const w = this.window;
-    if (w && this.usesTimeWindow) w.expire(this.clock.now());
+    if (w && this.usesTimeWindow) w.expire(this.now());
     return {
       state: this.state,
       isolated: this.isolatedFlag,
@@ -370,7 +416,7 @@ export class CircuitBreaker implements Policy {
       currentTimeout: this.currentTimeout,
       consecutiveFailures: this.consecutiveFailures,
       window: this.window ? this.window.toJSON() : null,
-      savedAt: this.clock.now(),
+      savedAt: this.now(),
     };
   }
 
@@ -410,7 +456,7 @@ export class CircuitBreaker implements Policy {
 
   private transition(to: CircuitState, reason: StateChangeReason): void {
     const from = this._state;
-    const now = this.clock.now();
+    const now = this.now();
     this.gen++;
     this._state = to;
     this.consecutiveSuccesses = 0;
@@ -432,7 +478,7 @@ export class CircuitBreaker implements Policy {
   private emit(from: CircuitState, to: CircuitState, reason: StateChangeReason): void {
     this.stateChanges++;
     if (!this.stateListeners.active) return;
-    const event: StateChangeEvent = { breaker: this.name, from, to, reason, at: this.clock.now() };
+    const event: StateChangeEvent = { breaker: this.name, from, to, reason, at: this.now() };
     if (to === OPEN && !this.isolatedFlag) event.openUntil = this.openUntil;
     this.stateListeners.emit(event);
   }

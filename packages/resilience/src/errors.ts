@@ -6,15 +6,25 @@
 import { errorGuard, TrellisError, type TrellisErrorOptions } from '@trellis/core';
 import type { CircuitState } from './circuit-state.js';
 
-/** Stack capture is the dominant cost of a fast rejection; see {@link withoutStack}. */
-function withoutStack<T>(make: () => T): T {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return make();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+/**
+ * Builds an instance of `Class` without running the Error constructor. Capturing a stack
+ * costs 0.4–3 µs, ten to a hundred times the rest of a fast rejection, and says nothing
+ * useful about an open breaker or an empty bucket. The result is still a real instance
+ * (`instanceof` the class and `Error`, branded, `code`/`status`/`message`/`details`), with a
+ * one-line `stack`.
+ */
+function bare<T extends TrellisError>(Class: abstract new (...args: never[]) => T, fields: Partial<T>): T {
+  const e = Object.create(Class.prototype) as T;
+  Object.assign(e, fields);
+  return e;
+}
+
+const TRELLIS_BRAND = Symbol.for('trellis.error');
+
+/** Puts the Trellis brand on a prototype so {@link bare} instances pass `isTrellisError`. */
+function brandPrototype(Class: { prototype: object; name: string }): void {
+  Object.defineProperty(Class.prototype, TRELLIS_BRAND, { value: true, enumerable: false });
+  Object.defineProperty(Class.prototype, 'name', { value: Class.name, enumerable: false, writable: true });
 }
 
 /**
@@ -39,9 +49,7 @@ export class CircuitBreakerOpenError extends TrellisError {
     isolated = false,
     options: TrellisErrorOptions = {},
   ) {
-    const what = breaker ? `Circuit breaker "${breaker}"` : 'Circuit breaker';
-    const why = isolated ? 'is isolated' : state === 'HALF_OPEN' ? 'is half-open and probing' : 'is open';
-    super('CIRCUIT_OPEN', `${what} ${why}; call rejected`, 503, {
+    super('CIRCUIT_OPEN', CircuitBreakerOpenError.message(breaker, state, isolated), 503, {
       ...options,
       details: options.details ?? { breaker, state, retryAfterMs, isolated },
     });
@@ -52,10 +60,34 @@ export class CircuitBreakerOpenError extends TrellisError {
   }
 
   /** Builds the error without capturing a stack trace (the hot rejection path). */
-  static fast(breaker: string, state: CircuitState, retryAfterMs: number, isolated: boolean) {
-    return withoutStack(() => new CircuitBreakerOpenError(breaker, state, retryAfterMs, isolated));
+  static fast(
+    breaker: string,
+    state: CircuitState,
+    retryAfterMs: number,
+    isolated: boolean,
+    message: string,
+  ): CircuitBreakerOpenError {
+    return bare(CircuitBreakerOpenError, {
+      message,
+      stack: `CircuitBreakerOpenError: ${message}`,
+      code: 'CIRCUIT_OPEN',
+      status: 503,
+      details: { breaker, state, retryAfterMs, isolated },
+      breaker,
+      state,
+      retryAfterMs,
+      isolated,
+    });
+  }
+
+  /** The message the constructor would build (cached per breaker by callers). */
+  static message(breaker: string, state: CircuitState, isolated: boolean): string {
+    const what = breaker ? `Circuit breaker "${breaker}"` : 'Circuit breaker';
+    const why = isolated ? 'is isolated' : state === 'HALF_OPEN' ? 'is half-open and probing' : 'is open';
+    return `${what} ${why}; call rejected`;
   }
 }
+brandPrototype(CircuitBreakerOpenError);
 /** Guard for {@link CircuitBreakerOpenError} (code `CIRCUIT_OPEN`). */
 export const isCircuitBreakerOpenError = errorGuard<CircuitBreakerOpenError>('CIRCUIT_OPEN');
 
@@ -120,8 +152,18 @@ export class RateLimitedError extends TrellisError {
 
   /** Builds the error without capturing a stack trace (the hot rejection path). */
   static fast(retryAfterMs: number, key: string): RateLimitedError {
-    return withoutStack(() => new RateLimitedError(retryAfterMs, key));
+    const message = key ? `Rate limit exceeded for "${key}"` : 'Rate limit exceeded';
+    return bare(RateLimitedError, {
+      message,
+      stack: `RateLimitedError: ${message}`,
+      code: 'RATE_LIMITED',
+      status: 429,
+      details: { retryAfterMs, key },
+      retryAfterMs,
+      key,
+    });
   }
 }
+brandPrototype(RateLimitedError);
 /** Guard for {@link RateLimitedError} (code `RATE_LIMITED`). */
 export const isRateLimitedError = errorGuard<RateLimitedError>('RATE_LIMITED');

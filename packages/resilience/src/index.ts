@@ -4,6 +4,7 @@
  * fallback and composition. No runtime dependencies beyond @trellis/core.
  */
 export { Backoff, type BackoffOptions, type Jitter } from './backoff.js';
+export { Bulkhead, type BulkheadOptions, bulkhead } from './bulkhead.js';
 export {
   CircuitBreaker,
   type CircuitBreakerMetrics,
@@ -13,6 +14,12 @@ export {
 export type { CircuitBreakerOptions, SlidingWindowOptions } from './circuit-breaker-options.js';
 export type { BreakerSnapshot } from './circuit-breaker-snapshot.js';
 export { CircuitState } from './circuit-state.js';
+export {
+  DEADLINE_HEADER,
+  Deadline,
+  type DeadlineParseOptions,
+  type HeaderSource,
+} from './deadline.js';
 export {
   BulkheadRejectedError,
   CircuitBreakerOpenError,
@@ -26,6 +33,16 @@ export {
   TimeoutError,
 } from './errors.js';
 export { type FallbackOptions, FallbackPolicy, fallback } from './fallback.js';
+export {
+  KeyedCircuitBreaker,
+  type KeyedCircuitBreakerOptions,
+  type KeyedStateChangeEvent,
+} from './keyed-circuit-breaker.js';
+export {
+  KeyedRateLimiter,
+  type KeyedRateLimiterOptions,
+  type RateLimitDecision,
+} from './keyed-rate-limiter.js';
 export type { Policy, Work } from './policy.js';
 export {
   type GiveUpEvent,

@@ -49,59 +49,74 @@ export class TimeoutPolicy implements Policy {
   }
 
   execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    const { controller, unlink } = linkedController(signal);
-    const cooperative = this.strategy === 'cooperative';
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      let timedOut: TimeoutError | undefined;
-      const finish = () => {
-        done = true;
-        if (handle !== undefined) this.clock.clearTimeout(handle);
-        signal?.removeEventListener('abort', onCallerAbort);
-        unlink();
-      };
-      const onCallerAbort = () => {
-        if (cooperative || done) return;
-        finish();
-        reject(abortError(signal as AbortSignal));
-      };
-      const handle =
-        this.ms === Number.POSITIVE_INFINITY
-          ? undefined
-          : this.clock.setTimeout(() => {
-              timedOut = new TimeoutError(this.ms);
-              controller.abort(timedOut);
-              if (cooperative) return;
-              finish();
-              reject(timedOut);
-            }, this.ms);
-      signal?.addEventListener('abort', onCallerAbort, { once: true });
-      let work: PromiseLike<T> | T;
-      try {
-        work = fn(controller.signal);
-      } catch (error) {
-        finish();
-        reject(error);
-        return;
-      }
-      Promise.resolve(work).then(
-        (value) => {
-          if (done) return;
-          finish();
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (done) return;
-          finish();
-          if (timedOut)
-            reject(timedOut === error ? error : new TimeoutError(this.ms, undefined, { cause: error }));
-          else if (signal?.aborted) reject(abortError(signal));
-          else reject(error);
-        },
-      );
-    });
+    return runLimited(fn, signal, this.ms, this.clock, this.strategy === 'cooperative', (cause) =>
+      cause === undefined ? new TimeoutError(this.ms) : new TimeoutError(this.ms, undefined, { cause }),
+    );
   }
+}
+
+/**
+ * Runs `fn` with a signal that aborts after `ms` with the error `makeError()` builds (internal;
+ * shared by timeouts and deadlines). See {@link TimeoutStrategy} for `cooperative`.
+ */
+export function runLimited<T>(
+  fn: Work<T>,
+  signal: AbortSignal | undefined,
+  ms: number,
+  clock: Clock,
+  cooperative: boolean,
+  makeError: (cause?: unknown) => Error,
+): Promise<T> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  const { controller, unlink } = linkedController(signal);
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    let expired: Error | undefined;
+    const finish = () => {
+      done = true;
+      if (handle !== undefined) clock.clearTimeout(handle);
+      signal?.removeEventListener('abort', onCallerAbort);
+      unlink();
+    };
+    const onCallerAbort = () => {
+      if (cooperative || done) return;
+      finish();
+      reject(abortError(signal as AbortSignal));
+    };
+    const handle =
+      ms === Number.POSITIVE_INFINITY
+        ? undefined
+        : clock.setTimeout(() => {
+            expired = makeError();
+            controller.abort(expired);
+            if (cooperative) return;
+            finish();
+            reject(expired);
+          }, ms);
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
+    let work: PromiseLike<T> | T;
+    try {
+      work = fn(controller.signal);
+    } catch (error) {
+      finish();
+      reject(error);
+      return;
+    }
+    Promise.resolve(work).then(
+      (value) => {
+        if (done) return;
+        finish();
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (done) return;
+        finish();
+        if (expired) reject(expired === error ? error : makeError(error));
+        else if (signal?.aborted) reject(abortError(signal));
+        else reject(error);
+      },
+    );
+  });
 }
 
 /** Creates a {@link TimeoutPolicy}. Throws `ValidationError` when `ms` is negative. */

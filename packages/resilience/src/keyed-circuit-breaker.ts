@@ -1,0 +1,113 @@
+/**
+ * One circuit breaker per key (per upstream, per endpoint, per tenant) with bounded memory:
+ * at most `maxKeys` breakers, least recently used evicted first, breakers idle for `idleMs`
+ * dropped, and every dropped breaker disposed (listeners and timers released). Pools of
+ * breakers that are never destroyed are how opossum users leak memory (#248, #648).
+ */
+import { type Clock, systemClock } from '@trellis/core';
+import { BoundedMap } from './bounded-map.js';
+import { CircuitBreaker, type StateChangeEvent } from './circuit-breaker.js';
+import type { CircuitBreakerOptions } from './circuit-breaker-options.js';
+import { CircuitState } from './circuit-state.js';
+import { fastNow } from './fast-clock.js';
+import { Listeners } from './listeners.js';
+import type { Work } from './policy.js';
+import { int, num } from './validate.js';
+
+/** Configuration of a {@link KeyedCircuitBreaker}. */
+export interface KeyedCircuitBreakerOptions extends Omit<CircuitBreakerOptions, 'name'> {
+  /** Most breakers kept at once. Default 1000. */
+  maxKeys?: number;
+  /**
+   * A CLOSED breaker unused for this long is dropped (a new one starts fresh). OPEN and
+   * HALF_OPEN breakers are kept while younger than this too; default 10 minutes.
+   */
+  idleMs?: number;
+  /** Per-key overrides (e.g. a stricter threshold for one upstream). */
+  optionsFor?: (key: string) => Omit<CircuitBreakerOptions, 'name' | 'clock'> | undefined;
+}
+
+/** A state change of one keyed breaker. */
+export interface KeyedStateChangeEvent extends StateChangeEvent {
+  key: string;
+}
+
+/**
+ * Breakers by key, created on first use with the shared options.
+ *
+ * @example
+ * ```ts
+ * const upstreams = new KeyedCircuitBreaker({ failureRateThreshold: 0.5, window: { type: 'time', durationMs: 10_000 } });
+ * await upstreams.execute('inventory', (signal) => fetch(inventoryUrl, { signal }));
+ * ```
+ */
+export class KeyedCircuitBreaker {
+  readonly maxKeys: number;
+  private readonly options: KeyedCircuitBreakerOptions;
+  private readonly clock: Clock;
+  private readonly breakers: BoundedMap<CircuitBreaker>;
+  private readonly listeners = new Listeners<KeyedStateChangeEvent>();
+  private readonly create = (key: string): CircuitBreaker => {
+    const { maxKeys: _m, idleMs: _i, optionsFor, ...shared } = this.options;
+    const breaker = new CircuitBreaker({ ...shared, ...optionsFor?.(key), clock: this.clock, name: key });
+    breaker.onStateChange((event) => {
+      if (this.listeners.active) this.listeners.emit({ ...event, key });
+    });
+    return breaker;
+  };
+
+  /** Throws `ValidationError` when an option is out of range (checked now, not on first use). */
+  constructor(options: KeyedCircuitBreakerOptions = {}) {
+    this.options = options;
+    this.maxKeys = int('maxKeys', options.maxKeys ?? 1000, 1);
+    const idleMs = num('idleMs', options.idleMs ?? 600_000, 1);
+    this.clock = options.clock ?? systemClock;
+    this.breakers = new BoundedMap(this.maxKeys, idleMs, fastNow(this.clock), (_key, breaker) =>
+      breaker.dispose(),
+    );
+    // Build one throwaway breaker so bad shared options fail here, not on the first call.
+    const { maxKeys: _m, idleMs: _i, optionsFor: _o, ...shared } = options;
+    new CircuitBreaker({ ...shared, clock: this.clock }).dispose();
+  }
+
+  /** The breaker for `key`, created when absent. */
+  get(key: string): CircuitBreaker {
+    return this.breakers.getOrCreate(key, this.create);
+  }
+
+  /** Runs `fn` through `key`'s breaker (see `CircuitBreaker.execute` for what it throws). */
+  execute<T>(key: string, fn: Work<T>, signal?: AbortSignal): Promise<T> {
+    return this.breakers.getOrCreate(key, this.create).execute(fn, signal);
+  }
+
+  /** State of `key`'s breaker; CLOSED when none exists (a new one would be closed). */
+  stateOf(key: string): CircuitState {
+    return this.breakers.peek(key)?.state ?? CircuitState.CLOSED;
+  }
+
+  /** Breakers currently kept. */
+  get size(): number {
+    return this.breakers.size;
+  }
+
+  /** Every kept breaker by key (e.g. for a metrics endpoint). */
+  entries(): Array<[string, CircuitBreaker]> {
+    return this.breakers.entries();
+  }
+
+  /** Subscribes to state changes of every breaker; returns the unsubscribe function. */
+  onStateChange(listener: (event: KeyedStateChangeEvent) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /** Drops and disposes `key`'s breaker; true when there was one. */
+  delete(key: string): boolean {
+    return this.breakers.delete(key);
+  }
+
+  /** Drops and disposes every breaker and every listener. */
+  dispose(): void {
+    this.breakers.clear();
+    this.listeners.clear();
+  }
+}
