@@ -6,7 +6,15 @@ import { defineConfig } from 'vitest/config';
 const exclude = ['**/node_modules/**', '**/dist/**'];
 
 export default defineConfig({
-  ssr: { resolve: { conditions: ['source', ...defaultServerConditions], externalConditions: ['source'] } },
+  // No 'module' condition: vitest hands these conditions to its Node workers, and under
+  // 'module' a plain require('@opentelemetry/api') from a CJS package picks the bundler-only ESM
+  // build (extensionless imports) and fails. Node itself never uses 'module'.
+  ssr: {
+    resolve: {
+      conditions: ['source', ...defaultServerConditions.filter((c) => c !== 'module')],
+      externalConditions: ['source'],
+    },
+  },
   test: {
     // The root conditions include 'module', under which Node would load @opentelemetry/api's
     // bundler-only ESM build for natively loaded .mjs packages; inlining lets Vite resolve it.

@@ -1,0 +1,112 @@
+/**
+ * `Idempotency-Key` for unsafe methods: the first request with a key runs and its response is
+ * stored; a retry with the same key and the same request gets the stored response (with
+ * `Idempotent-Replayed: true`) instead of acting twice. The same key with a different request
+ * is refused (422); a retry while the first is still running gets 409 with `Retry-After`.
+ *
+ * Keys are scoped by the caller's identity, so one user cannot replay another's response.
+ */
+import { createHash } from 'node:crypto';
+import { ValidationError } from '@trellis/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './errors.js';
+import type { IdempotencyStore, StoredResponse } from './idempotency-store.js';
+
+/** The request header. */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+/** The header set on replayed responses. */
+export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
+
+/** Options of the idempotency layer. */
+export interface IdempotencyOptions {
+  store: IdempotencyStore;
+  /** How long a completed response is replayed. Default 24 h. */
+  ttlMs?: number;
+  /** How long a claim holds before another request may take it over (crash recovery). Default 60 s. */
+  lockMs?: number;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** Statuses meaning "nothing was done, try again": the claim is released instead of stored. */
+const NOT_STORED = new Set([400, 401, 403, 404, 405, 408, 413, 415, 429]);
+const SKIP_HEADERS = new Set([
+  'content-length',
+  'date',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'set-cookie',
+]);
+
+function fingerprint(request: FastifyRequest): string {
+  const h = createHash('sha256');
+  h.update(`${request.method} ${request.url}\n`);
+  if (request.body !== undefined)
+    h.update(typeof request.body === 'string' ? request.body : JSON.stringify(request.body));
+  return h.digest('base64url');
+}
+
+/** Installs the idempotency hooks on a Fastify app (the runtime does this for every service). */
+export function installIdempotency(app: FastifyInstance, service: string, options: IdempotencyOptions): void {
+  const ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
+  const lockMs = options.lockMs ?? 60_000;
+  const { store } = options;
+
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!UNSAFE.has(request.method)) return;
+    const raw = request.headers[IDEMPOTENCY_KEY_HEADER];
+    if (raw === undefined) return;
+    const key = Array.isArray(raw) ? raw[0] : raw;
+    if (key === undefined || !KEY_PATTERN.test(key)) {
+      throw new ValidationError('Invalid Idempotency-Key header: 1-255 visible ASCII characters expected', [
+        { path: 'headers.idempotency-key', message: 'expected 1-255 visible ASCII characters' },
+      ]);
+    }
+    request.trellis.idempotencyKey = key;
+    const scoped = `${service}\u0000${request.trellis.identity?.subject ?? ''}\u0000${key}`;
+    const print = fingerprint(request);
+    const result = await store.acquire(scoped, print, lockMs);
+    if (result.state === 'acquired') {
+      request.trellis.idempotencyClaim = scoped;
+      return;
+    }
+    if (result.fingerprint !== print) throw new IdempotencyKeyReusedError(key);
+    if (result.state === 'in-progress') throw new IdempotencyInProgressError(key, 1000);
+    const r = result.response;
+    reply.code(r.status).headers(r.headers).header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+    return reply.send(r.body);
+  });
+
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const claim = request.trellis.idempotencyClaim;
+    if (claim === undefined) return payload;
+    request.trellis.idempotencyClaim = undefined;
+    const status = reply.statusCode;
+    if (
+      status >= 500 ||
+      NOT_STORED.has(status) ||
+      !(typeof payload === 'string' || payload === undefined || payload === null)
+    ) {
+      await store.release(claim);
+      return payload;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(reply.getHeaders())) {
+      if (v === undefined || SKIP_HEADERS.has(k)) continue;
+      headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+    }
+    const stored: StoredResponse = { status, headers, body: typeof payload === 'string' ? payload : '' };
+    await store.complete(claim, stored, ttlMs);
+    return payload;
+  });
+
+  // A request that dies before sending (client gone, crash in a hook) must not hold the key.
+  app.addHook('onResponse', async (request: FastifyRequest) => {
+    const claim = request.trellis.idempotencyClaim;
+    if (claim !== undefined) {
+      request.trellis.idempotencyClaim = undefined;
+      await store.release(claim);
+    }
+  });
+}
