@@ -1,0 +1,108 @@
+import type { SqlTransaction } from '@trellis/core';
+import type { AppendHookList, AppendResult, PreparedAppend } from '@trellis/eventstore';
+import type { PostgresDatabase } from './database.js';
+import { mapAppendError, runAppendBatch, toResult } from './event-append.js';
+
+interface Pending {
+  input: PreparedAppend;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit: appends that arrive while a flush is in flight wait in a queue and are then
+ * written together in **one transaction** (one WAL flush) by one call of
+ * `trellis_append_events`. Each append keeps its own expected-version check inside the
+ * function: a failed check writes nothing for that append and fails only its caller.
+ *
+ * Without hooks the batch is a single autocommit statement (one round trip). With hooks it
+ * is one transaction running every append's hooks; if any hook throws, the transaction
+ * rolls back and each append is retried alone, so one failure never fails the others.
+ */
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly hooks: AppendHookList<SqlTransaction>,
+    private readonly options: { maxBatch: number; notify: boolean },
+  ) {}
+
+  /** Queues an append; resolves after the transaction that wrote it committed. */
+  submit(input: PreparedAppend): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.running ??= this.drain();
+    });
+  }
+
+  /** Resolves when the queue is empty. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.options.maxBatch);
+        await this.flush(batch);
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    let settled: Array<AppendResult | Error>;
+    try {
+      settled = this.hooks.size === 0 ? await this.writePlain(batch) : await this.writeWithHooks(batch);
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]?.reject(mapAppendError(err, batch[0].input));
+        return;
+      }
+      // Something failed the whole batch (a hook, an unexpected error): isolate it.
+      for (const p of batch) await this.flush([p]);
+      return;
+    }
+    let wrote = false;
+    batch.forEach((p, i) => {
+      const r = settled[i];
+      if (r instanceof Error) p.reject(r);
+      else if (r) {
+        wrote ||= r.events.length > 0;
+        p.resolve(r);
+      }
+    });
+    if (wrote) this.hooks.notify();
+  }
+
+  private async writePlain(batch: Pending[]): Promise<Array<AppendResult | Error>> {
+    const outcomes = await runAppendBatch(this.db, inputsOf(batch), this.options.notify);
+    return batch.map((p, i) => settle(() => toResult(p.input, outcomes[i])));
+  }
+
+  private writeWithHooks(batch: Pending[]): Promise<Array<AppendResult | Error>> {
+    return this.db.transaction(async (tx) => {
+      const outcomes = await runAppendBatch(tx, inputsOf(batch), this.options.notify);
+      const results = batch.map((p, i) => settle(() => toResult(p.input, outcomes[i])));
+      for (const r of results) {
+        if (!(r instanceof Error) && r.events.length > 0) await this.hooks.run(tx, r.events);
+      }
+      return results;
+    });
+  }
+}
+
+function inputsOf(batch: Pending[]): PreparedAppend[] {
+  return batch.map((p) => p.input);
+}
+
+function settle<T>(fn: () => T): T | Error {
+  try {
+    return fn();
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
