@@ -179,7 +179,8 @@ export async function drive(
         return abandoned('lease_lost');
       }
     } else if (mode === 'recovered') {
-      pending.push(event('step_recovered', current.step.name, { note: 'retry', attempt: attemptBase }));
+      const note = inst.status === 'compensating' ? 'retry compensation' : 'retry';
+      pending.push(event('step_recovered', current.step.name, { note, attempt: attemptBase }));
     }
   }
 

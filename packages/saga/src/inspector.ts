@@ -111,9 +111,6 @@ export function summarise(events: readonly SagaEvent[]): StepSummary[] {
   for (const e of events) {
     if (e.step === null) continue;
     const s = of(e.step);
-    const count = (key: 'attempts' | 'compensationAttempts') => {
-      s[key] = Math.max(s[key] + (e.attempt === null ? 1 : 0), e.attempt ?? 0);
-    };
     const error = (phase: 'execute' | 'compensate') => {
       if (e.error) s.errors.push({ ...e.error, at: e.at, attempt: e.attempt, phase });
     };
@@ -122,25 +119,27 @@ export function summarise(events: readonly SagaEvent[]): StepSummary[] {
         s.status = 'started';
         break;
       case 'step_recovered':
-        if (s.status !== 'compensation_failed' && s.status !== 'compensated' && e.note !== 'compensate')
-          s.status = 'started';
+        // The attempt the crash interrupted left no outcome of its own: count it here.
+        if (e.note === 'retry compensation') s.compensationAttempts++;
+        else s.attempts++;
+        if (e.note === 'retry') s.status = 'started';
         break;
       case 'step_succeeded':
-        count('attempts');
+        s.attempts++;
         s.status = 'succeeded';
         s.durationMs = e.durationMs;
         break;
       case 'step_failed':
-        count('attempts');
+        s.attempts++;
         if (e.note !== 'retried') s.status = 'failed';
         error('execute');
         break;
       case 'step_compensated':
-        count('compensationAttempts');
+        s.compensationAttempts++;
         s.status = 'compensated';
         break;
       case 'compensation_failed':
-        count('compensationAttempts');
+        s.compensationAttempts++;
         if (e.note !== 'retried') s.status = 'compensation_failed';
         error('compensate');
         break;

@@ -82,7 +82,7 @@ export class SagaRunner {
   }
 
   /** Makes a saga known to this runner, so it can start, recover and resume its instances. */
-  register(...definitions: SagaDefinition<never, object>[]): this {
+  register(...definitions: SagaDefinition<object, object>[]): this {
     for (const def of definitions)
       this.registry.add(def as SagaDefinition<object, object>, this.options.clock);
     return this;
@@ -218,11 +218,13 @@ export class SagaRunner {
       const saga = this.registry.get(instance.name);
       if (!saga) continue;
       const previous = this.running.get(instance.id);
+      if (!previous) {
+        this.launch(saga, instance, 'recovered');
+        continue;
+      }
       // Our own lease ran out while we still drove it (e.g. a database outage): stop that drive first.
-      if (previous) previous.active.controller.abort(new SagaStateError('reclaimed'));
-      void (previous?.done ?? Promise.resolve())
-        .catch(() => undefined)
-        .then(() => this.launch(saga, instance, 'recovered'));
+      previous.active.controller.abort(new SagaStateError('reclaimed'));
+      void previous.done.catch(() => undefined).then(() => this.launch(saga, instance, 'recovered'));
     }
     return claimed.length;
   }
