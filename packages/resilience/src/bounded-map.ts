@@ -3,37 +3,50 @@
  * recently used evicted first, entries idle for `idleMs` dropped, and an `onEvict` hook so
  * evicted values release what they hold. No timers: expiry is checked as entries are used
  * and inserted, so an idle pool costs nothing and leaks nothing (opossum #248, #648).
+ *
+ * Recency is the Map's insertion order. Moving a key to the end costs a delete and a set, so
+ * a key is moved only when at least `maxSize / 2` moves happened since its last one: a key
+ * used since then is still in the newer half and cannot be the one evicted, and hot keys
+ * move once per `maxSize / 2` operations instead of on every call.
  */
 
 interface Entry<V> {
   value: V;
   usedAt: number;
+  /** Value of `moves` when the entry was last (re)inserted. */
+  seq: number;
 }
+
+/** Idle entries checked at the old end of the map on each insert (keeps pace with inserts). */
+const SWEEP_PER_INSERT = 8;
 
 export class BoundedMap<V> {
   private readonly map = new Map<string, Entry<V>>();
-  private insertsSinceSweep = 0;
+  private moves = 0;
+  private readonly moveAfter: number;
 
   constructor(
     private readonly maxSize: number,
     private readonly idleMs: number,
     private readonly now: () => number,
     private readonly onEvict: (key: string, value: V) => void,
-  ) {}
+  ) {
+    this.moveAfter = Math.max(1, maxSize >> 1);
+  }
 
   get size(): number {
     return this.map.size;
   }
 
-  /** The value for `key`, created by `create` when absent; marks it recently used. */
+  /** The value for `key`, created by `create` when absent or idle; marks it used. */
   getOrCreate(key: string, create: (key: string) => V): V {
     const now = this.now();
     const entry = this.map.get(key);
     if (entry !== undefined) {
       if (now - entry.usedAt < this.idleMs) {
-        // Re-insert to move the key to the end of the iteration order (most recent).
-        if (now !== entry.usedAt) {
-          entry.usedAt = now;
+        entry.usedAt = now;
+        if (this.moves - entry.seq >= this.moveAfter) {
+          entry.seq = ++this.moves;
           this.map.delete(key);
           this.map.set(key, entry);
         }
@@ -43,7 +56,7 @@ export class BoundedMap<V> {
     }
     const value = create(key);
     this.makeRoom(now);
-    this.map.set(key, { value, usedAt: now });
+    this.map.set(key, { value, usedAt: now, seq: ++this.moves });
     return value;
   }
 
@@ -65,22 +78,15 @@ export class BoundedMap<V> {
     for (const [key, entry] of [...this.map]) this.evict(key, entry);
   }
 
-  keys(): string[] {
-    return [...this.map.keys()];
-  }
-
   entries(): Array<[string, V]> {
     return [...this.map].map(([k, e]) => [k, e.value]);
   }
 
   private makeRoom(now: number): void {
-    // Sweep idle entries now and then (amortised O(1) per insert), then evict LRU if still full.
-    if (++this.insertsSinceSweep >= Math.max(16, this.maxSize >> 3) || this.map.size >= this.maxSize) {
-      this.insertsSinceSweep = 0;
-      for (const [key, entry] of this.map) {
-        if (now - entry.usedAt < this.idleMs) break;
-        this.evict(key, entry);
-      }
+    let checked = 0;
+    for (const [key, entry] of this.map) {
+      if (checked++ >= SWEEP_PER_INSERT) break;
+      if (now - entry.usedAt >= this.idleMs) this.evict(key, entry);
     }
     while (this.map.size >= this.maxSize) {
       const oldest = this.map.entries().next().value as [string, Entry<V>];

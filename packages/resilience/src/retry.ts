@@ -106,10 +106,12 @@ export class RetryPolicy implements Policy {
         const delay = this.delayFor(attempt, previousDelay, error);
         previousDelay = delay;
         if (this.retryListeners.active) this.retryListeners.emit({ attempt, delayMs: delay, error });
-        try {
-          await sleep(delay, { clock: this.clock, signal: sig });
-        } catch {
-          throw abortError(sig);
+        if (delay > 0) {
+          try {
+            await sleep(delay, { clock: this.clock, signal: sig });
+          } catch {
+            throw abortError(sig);
+          }
         }
       }
     }
