@@ -16,6 +16,31 @@ export {
   ToolDefinitionError,
 } from './errors.js';
 export { Principal, toPrincipal, type UserIdentity, userIdentitySchema } from './identity.js';
+export {
+  Agent,
+  type AgentOptions,
+  type AgentRunStream,
+  type ResumeInput,
+  type RunInput,
+} from './loop/agent.js';
+export {
+  AGENT_PERMISSIONS,
+  type ApprovalDecisionInput,
+  approvalDecisionsSchema,
+  type CanApprove,
+  ownerOrApprover,
+} from './loop/approvals.js';
+export type { AgentEvent, AgentEventType } from './loop/events.js';
+export { type AgentLimits, DEFAULT_LIMITS, resolveLimits } from './loop/limits.js';
+export {
+  type AwaitingApprovalRun,
+  type CompletedRun,
+  type FailedRun,
+  type LimitExceededRun,
+  type RunResult,
+  resultFromRecord,
+  resultToJson,
+} from './loop/run-result.js';
 export type {
   AssistantMessage,
   JsonSchemaObject,
@@ -31,6 +56,24 @@ export type {
   Usage,
   UserMessage,
 } from './messages.js';
+export { AnthropicProvider, type AnthropicProviderOptions } from './providers/anthropic.js';
+export {
+  DEFAULT_MODELS,
+  type ModelConfig,
+  modelFromEnv,
+  resolveModelConfig,
+  UnconfiguredModel,
+} from './providers/from-env.js';
+export { OpenAIProvider, type OpenAIProviderOptions } from './providers/openai.js';
+export type { MaxTokensField } from './providers/openai-mapping.js';
+export type { GenerateOptions, ModelProvider } from './providers/provider.js';
+export {
+  lastToolResults,
+  ScriptedModel,
+  type ScriptedModelOptions,
+  type ScriptedTurn,
+  type ScriptStep,
+} from './providers/scripted.js';
 export { InMemoryRunStore } from './store/memory-run-store.js';
 export type {
   AgentRunRecord,
@@ -45,6 +88,12 @@ export type {
   ToolCallRecord,
 } from './store/run-record.js';
 export { SqlRunStore } from './store/sql-run-store.js';
+export {
+  type ExecutionScope,
+  type PreparedCall,
+  ToolExecutor,
+  type ToolExecutorOptions,
+} from './tools/executor.js';
 export { checkToolSchemas, ToolRegistry, type ToolSchemaProblem } from './tools/registry.js';
 export {
   type ApprovalCheckContext,
@@ -60,3 +109,5 @@ export {
   toTool,
   type ZodToolDefinition,
 } from './tools/tool.js';
+export { ToolErrorCode } from './tools/tool-results.js';
+export { traceHeaders } from './tracing.js';

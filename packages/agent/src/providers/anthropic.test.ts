@@ -116,7 +116,9 @@ describe('AnthropicProvider against the Messages API simulator', () => {
         usage: { inputTokens: 120, outputTokens: 45 },
         model: 'claude-test',
       });
-      expect((sim.requests[0]?.body as { stream?: boolean } | undefined)?.stream).toBe(stream ? true : undefined);
+      expect((sim.requests[0]?.body as { stream?: boolean } | undefined)?.stream).toBe(
+        stream ? true : undefined,
+      );
       const text = deltas.flatMap((d) => (d.type === 'text' ? [d.text] : [])).join('');
       expect(text).toBe('Checking both.');
       const argsOf = (index: number) =>
