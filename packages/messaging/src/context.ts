@@ -45,3 +45,8 @@ function copy(into: Record<string, string>, from: MessageHeaders | undefined): v
   if (!from) return;
   for (const [k, v] of Object.entries(from)) if (typeof v === 'string') into[k] = v;
 }
+
+/** Runs `fn` outside any message context (background loops must not inherit a handler's). */
+export function outsideMessage<T>(fn: () => T): T {
+  return current.exit(fn);
+}

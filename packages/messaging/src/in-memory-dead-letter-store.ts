@@ -8,6 +8,7 @@ import {
   REPLAY_HEADER,
 } from './dead-letter.js';
 import type { OutgoingMessage } from './message.js';
+import type { PreparedMessage } from './prepare.js';
 import { topicMatches } from './topics.js';
 
 /** True when `dl` satisfies every field of `filter`. */
@@ -35,6 +36,19 @@ export function replayMessage(dl: DeadLetter): OutgoingMessage {
   };
   if (dl.key !== undefined) message.key = dl.key;
   return message;
+}
+
+/** {@link replayMessage} as a prepared message (payload as JSON), for SQL redelivery. */
+export function replayPrepared(dl: DeadLetter): PreparedMessage {
+  return {
+    id: dl.messageId,
+    topic: dl.topic,
+    key: dl.key,
+    headers: { ...dl.headers, [REPLAY_HEADER]: dl.id },
+    payload: JSON.stringify(dl.payload) ?? 'null',
+    publishedAt: dl.publishedAt,
+    group: dl.group,
+  };
 }
 
 /** Options of {@link InMemoryDeadLetterStore}. */

@@ -14,7 +14,7 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './bus.js';
-export { currentMessage, outgoingHeaders, runWithMessage } from './context.js';
+export { currentMessage, outgoingHeaders, outsideMessage, runWithMessage } from './context.js';
 export {
   type DeadLetter,
   type DeadLetterError,
@@ -45,6 +45,7 @@ export {
   MaxDeliveriesExceededError,
   PublishFailedError,
 } from './errors.js';
+export { type EventOutboxOptions, type OutboxEvent, outboxAppendHook } from './event-outbox.js';
 export { InMemoryBroker, type InMemoryBrokerOptions } from './in-memory-broker.js';
 export { InMemoryBus, type InMemoryBusOptions } from './in-memory-bus.js';
 export {
@@ -52,6 +53,7 @@ export {
   type InMemoryDeadLetterStoreOptions,
   matchesDeadLetterFilter,
   replayMessage,
+  replayPrepared,
 } from './in-memory-dead-letter-store.js';
 export {
   type Inbox,
@@ -81,7 +83,23 @@ export {
   type RelayedEvent,
   type RetriedEvent,
 } from './observer.js';
+export {
+  fromOutboxRow,
+  type Outbox,
+  type OutboxRow,
+  type OutboxSource,
+  SqlOutbox,
+  type SqlOutboxOptions,
+  writeOutboxRows,
+} from './outbox.js';
+export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 export { type PrepareContext, type PreparedMessage, prepareMessage, published } from './prepare.js';
 export { DEFAULT_MAX_ATTEMPTS, defaultIsRetryable, type ResolvedRetry, resolveRetry } from './retry.js';
 export { assertPayload, type ParseResult, parsePayload, type TopicSchemas, toJson } from './schemas.js';
+export {
+  type Redeliver,
+  SqlDeadLetterStore,
+  type SqlDeadLetterStoreOptions,
+} from './sql-dead-letter-store.js';
+export { SqlInbox } from './sql-inbox.js';
 export { assertGroup, assertPattern, assertTopic, topicMatches } from './topics.js';

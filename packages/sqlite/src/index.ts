@@ -1,6 +1,11 @@
 export { SqliteCheckpointStore } from './checkpoint-store.js';
 export { SqliteDatabase, type SqliteDatabaseOptions } from './database.js';
+export { SqliteDeadLetterStore, type SqliteDeadLetterStoreOptions } from './dead-letter-store.js';
 export { migrateEventTables } from './event-schema.js';
 export { SqliteEventStore } from './event-store.js';
+export { SqliteInbox } from './inbox.js';
+export { migrateBus, migrateDeadLetters, migrateInbox, migrateOutbox } from './messaging-schema.js';
+export { SqliteOutbox, type SqliteOutboxOptions } from './outbox.js';
 export { rewritePlaceholders } from './placeholders.js';
 export { SqliteSnapshotStore } from './snapshot-store.js';
+export { SqliteBus, type SqliteBusOptions } from './sqlite-bus.js';
