@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 /**
  * Resilience overhead: bare `await fn()`, a naive seed-style breaker, the Trellis breaker
  * (seed options, and with every feature on), cockatiel 3.2 and opossum 9, on the success path
@@ -19,8 +20,18 @@ import {
   isBrokenCircuitError,
   TimeoutStrategy,
 } from 'cockatiel';
-import OpossumBreaker from 'opossum';
 import { bestOf, opsPerSecond } from './lib/measure.js';
+
+/** The part of opossum 9's API used here (it ships no types; @types/opossum is not installed). */
+interface Opossum {
+  fire(): Promise<unknown>;
+  open(): void;
+}
+const OpossumBreaker = createRequire(import.meta.url)('opossum') as new (
+  action: () => Promise<unknown>,
+  options: { timeout?: number | false; resetTimeout: number },
+) => Opossum;
+
 import { type BenchRow, report, withRatios } from './lib/report.js';
 
 const quick = process.argv.includes('--quick');
