@@ -124,6 +124,11 @@ export class PostgresEventStore implements EventStore<SqlTransaction> {
     return Number(row?.position ?? 0);
   }
 
+  /** Group-commit counters: appends written and transactions used (undefined when off). */
+  get groupCommitStats(): { appends: number; batches: number; largestBatch: number } | undefined {
+    return this.writer ? { ...this.writer.stats } : undefined;
+  }
+
   onAppend(hook: AppendHook): () => void {
     return this.hooks.add(hook);
   }

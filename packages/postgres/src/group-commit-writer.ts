@@ -22,6 +22,8 @@ interface Pending {
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private running: Promise<void> | undefined;
+  /** Appends submitted and transactions (batches) used to write them, for monitoring. */
+  readonly stats = { appends: 0, batches: 0, largestBatch: 0 };
 
   constructor(
     private readonly db: PostgresDatabase,
@@ -46,6 +48,9 @@ export class GroupCommitWriter {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatch);
+        this.stats.appends += batch.length;
+        this.stats.batches++;
+        this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
         await this.flush(batch);
       }
     } finally {
