@@ -1,10 +1,43 @@
-import { type Clock, systemClock, type TimerHandle } from '@trellis/core';
+import { type Clock, isValidationError, systemClock, type TimerHandle } from '@trellis/core';
 import { Backoff, type BackoffOptions } from '@trellis/resilience';
 import type { Bus } from './bus.js';
 import { outsideMessage } from './context.js';
+import { type DeadLetterStore, type NewDeadLetter, serializeError } from './dead-letter.js';
+import type { OutgoingMessage } from './message.js';
 import { type BusObserver, notify } from './observer.js';
 import type { OutboxSource } from './outbox.js';
 import type { PreparedMessage } from './prepare.js';
+
+function toOutgoing(m: PreparedMessage): OutgoingMessage {
+  return {
+    id: m.id,
+    topic: m.topic,
+    payload: JSON.parse(m.payload),
+    headers: m.headers,
+    publishedAt: m.publishedAt,
+    ...(m.key === undefined ? {} : { key: m.key }),
+    ...(m.group === undefined ? {} : { group: m.group }),
+  };
+}
+
+function relayDeadLetter(m: PreparedMessage, error: unknown, now: number): NewDeadLetter {
+  return {
+    messageId: m.id,
+    group: 'outbox-relay',
+    pattern: m.topic,
+    topic: m.topic,
+    key: m.key,
+    headers: m.headers,
+    payload: JSON.parse(m.payload),
+    reason: 'invalid-payload',
+    error: serializeError(error),
+    attempts: 1,
+    publishedAt: m.publishedAt,
+    firstAttemptAt: now,
+    lastAttemptAt: now,
+    transport: 'outbox',
+  };
+}
 
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -21,6 +54,13 @@ export interface OutboxRelayOptions {
   observer?: BusObserver;
   /** Called with every failed batch's error (the relay keeps going). */
   onError?: (error: unknown) => void;
+  /**
+   * Where a row goes that the bus rejects as invalid (its payload fails a schema the bus knows
+   * but the outbox did not): recorded for group `outbox-relay` and skipped, so one bad row does
+   * not block the rows behind it. Without a store such a row stops the relay, reported through
+   * `onError` on every attempt.
+   */
+  deadLetters?: DeadLetterStore;
 }
 
 /**
@@ -128,17 +168,23 @@ export class OutboxRelay {
   }
 
   private async publish(messages: PreparedMessage[]): Promise<void> {
-    await this.options.bus.publishBatch(
-      messages.map((m) => ({
-        id: m.id,
-        topic: m.topic,
-        payload: JSON.parse(m.payload),
-        headers: m.headers,
-        publishedAt: m.publishedAt,
-        ...(m.key === undefined ? {} : { key: m.key }),
-        ...(m.group === undefined ? {} : { group: m.group }),
-      })),
-    );
+    const outgoing = messages.map(toOutgoing);
+    try {
+      await this.options.bus.publishBatch(outgoing);
+    } catch (error) {
+      const store = this.options.deadLetters;
+      if (!store || !isValidationError(error)) throw error;
+      // Find the bad rows one by one; the good ones are published in order (ids dedupe any
+      // that the failed batch already stored).
+      for (const [i, message] of outgoing.entries()) {
+        try {
+          await this.options.bus.publishBatch([message]);
+        } catch (single) {
+          if (!isValidationError(single)) throw single;
+          await store.record(relayDeadLetter(messages[i] as PreparedMessage, single, this.clock.now()));
+        }
+      }
+    }
   }
 
   /** Waits `ms`, or less when woken (if `wakeable`). */
