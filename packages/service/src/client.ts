@@ -34,7 +34,7 @@ import { isRemoteError, UpstreamError } from './errors.js';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency.js';
 import { IDENTITY_TOKEN_HEADER } from './internal-token.js';
 import type { ServiceMetrics } from './metrics.js';
-import { CORRELATION_ID_HEADER, DEADLINE_HEADER, deadlineHeader } from './propagation.js';
+import { CORRELATION_ID_HEADER, DEADLINE_HEADER } from './propagation.js';
 import { injectContext, type Tracing } from './tracing.js';
 
 /** Options of {@link createClient}. */
@@ -238,7 +238,7 @@ export class ServiceClient {
     const budget = timeoutOverride ?? this.timeoutMs;
     const limit = deadline === undefined ? budget : Math.min(budget, deadline - now);
     const headers = { ...baseHeaders };
-    headers[DEADLINE_HEADER] = deadlineHeader(now + limit, now);
+    headers[DEADLINE_HEADER] = String(Math.max(0, Math.floor(limit)));
     injectContext(headers);
     const send = (s: AbortSignal) =>
       this.dispatcher

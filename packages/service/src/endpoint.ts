@@ -76,11 +76,18 @@ type Optionalize<T> = Simplify<Omit<T, OptionalKeys<T>> & Partial<Pick<T, Option
 
 /** The request parts of a call before optional ones are made optional. */
 type InputParts<E extends EndpointDefinition> = {
-  params: In<E['params']>;
-  query: In<E['query']>;
-  headers: In<E['headers']>;
+  params: LooseIn<E['params']>;
+  query: LooseIn<E['query']>;
+  headers: LooseIn<E['headers']>;
   body: In<E['body']>;
 };
+
+/** Like {@link In}, but an object whose fields are all optional may be left out entirely. */
+type LooseIn<S> = S extends z.ZodType
+  ? Record<string, never> extends z.input<S>
+    ? z.input<S> | undefined
+    : z.input<S>
+  : undefined;
 
 /** The input of a typed client call: the request parts the endpoint declares. */
 export type EndpointInput<E extends EndpointDefinition> = Optionalize<InputParts<E>>;

@@ -92,9 +92,7 @@ export { buildOpenApi, errorBodySchema, type OpenApiInfo, openApiPath } from './
 export {
   CORRELATION_ID_HEADER,
   DEADLINE_HEADER,
-  deadlineHeader,
   newRequestId,
-  parseDeadline,
   REQUEST_ID_HEADER,
   validId,
 } from './propagation.js';

@@ -162,12 +162,19 @@ export class Lifecycle {
 
     beforeStop?.();
     await step('stop accepting', () => server.stopAccepting(), remaining());
+    let forced = false;
+    const forceIfLate = () => {
+      if (timedOut && !forced) {
+        forced = true;
+        server.forceClose();
+      }
+    };
     await step('in-flight requests', () => this.idle(), remaining());
-    if (timedOut) server.forceClose();
+    forceIfLate();
     this.loopController.abort(new Error(`shutting down: ${reason}`));
     await step('background work', () => Promise.all([...this.loops.values(), ...this.tracked]), remaining());
     for (const h of this.flushHooks) await step(`flush ${h.name}`, h.fn, remaining());
-    if (timedOut) server.forceClose();
+    forceIfLate();
     await step('http server', () => server.close(), Math.max(remaining(), this.closeGraceMs));
     for (const h of [...this.closeHooks].reverse()) {
       await step(`close ${h.name}`, h.fn, Math.max(remaining(), this.closeGraceMs));

@@ -5,17 +5,12 @@
 import { performance } from 'node:perf_hooks';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Clock } from '@trellis/core';
+import { Deadline } from '@trellis/resilience';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Lifecycle } from './lifecycle.js';
 import type { ServiceMetrics } from './metrics.js';
-import {
-  CORRELATION_ID_HEADER,
-  DEADLINE_HEADER,
-  parseDeadline,
-  REQUEST_ID_HEADER,
-  validId,
-} from './propagation.js';
+import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER, validId } from './propagation.js';
 import type { TrellisRequestState } from './request-state.js';
 import { extractContext, type Tracing } from './tracing.js';
 
@@ -47,12 +42,17 @@ export function observeRequests(app: FastifyInstance, o: ObserveOptions): void {
       traceContext: undefined,
       identity: undefined,
       identityToken: undefined,
-      deadline: parseDeadline(headers[DEADLINE_HEADER], o.clock.now()),
+      deadline: undefined,
       idempotencyKey: undefined,
       idempotencyClaim: undefined,
     };
     request.trellis = state;
     reply.header(REQUEST_ID_HEADER, request.id);
+    try {
+      state.deadline = Deadline.fromHeaders(headers, { clock: o.clock })?.at;
+    } catch (error) {
+      return done(error as Error);
+    }
     if (o.tracing) {
       const parent = extractContext(headers, context.active());
       const route = request.routeOptions.url ?? 'unmatched';
@@ -74,6 +74,12 @@ export function observeRequests(app: FastifyInstance, o: ObserveOptions): void {
       state.traceContext = trace.setSpan(parent, span);
     }
     done();
+  });
+
+  // Requests in flight when shutdown starts tell their clients to reconnect elsewhere.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (o.lifecycle.shuttingDown) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.addHook('onRequestAbort', (request, done) => {

@@ -1,7 +1,7 @@
 /**
- * The headers that ride along every hop (request id, correlation id, deadline) and their
- * parsing. Incoming values are validated: a malformed id is replaced, never echoed into logs or
- * other services.
+ * The headers that ride along every hop (request id, correlation id, deadline). Incoming ids
+ * are validated: a malformed id is replaced, never echoed into logs or other services.
+ * Deadlines themselves are `Deadline` from @trellis/resilience.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -9,11 +9,8 @@ import { randomUUID } from 'node:crypto';
 export const REQUEST_ID_HEADER = 'x-request-id';
 /** The id shared by every hop of one user action. */
 export const CORRELATION_ID_HEADER = 'x-correlation-id';
-/**
- * Remaining time budget of the request in milliseconds, relative (so clock skew between hosts
- * does not matter). Each hop subtracts what it spent before forwarding.
- */
-export const DEADLINE_HEADER = 'x-request-timeout-ms';
+/** The remaining time budget of the request (from @trellis/resilience: relative milliseconds). */
+export { DEADLINE_HEADER } from '@trellis/resilience';
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -26,19 +23,4 @@ export function validId(value: string | string[] | undefined): string | undefine
 /** A fresh request id. */
 export function newRequestId(): string {
   return randomUUID();
-}
-
-/**
- * The absolute deadline (clock ms) described by a deadline header received at `now`, or
- * undefined when absent or malformed. Negative or zero budgets mean "already expired".
- */
-export function parseDeadline(value: string | string[] | undefined, now: number): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined || !/^-?\d{1,12}$/.test(v)) return undefined;
-  return now + Number(v);
-}
-
-/** The header value for an absolute deadline at `now` (never negative). */
-export function deadlineHeader(deadline: number, now: number): string {
-  return String(Math.max(0, Math.floor(deadline - now)));
 }

@@ -260,7 +260,7 @@ describe('createService', () => {
       ],
       { clock },
     );
-    const pending = fetch(`${url}/slow`, { headers: { 'x-request-timeout-ms': '500' } });
+    const pending = fetch(`${url}/slow`, { headers: { 'x-trellis-deadline-ms': '500' } });
     while (clock.pendingTimers() === 0) await new Promise((r) => setTimeout(r, 5));
     await clock.advance(500);
     expect((await pending).status).toBe(204);

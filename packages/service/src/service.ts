@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from '@trellis/core';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
-import { endpoint } from './endpoint.js';
+import { type ClientOptions, createClient, type TypedClient } from './client.js';
+import { type EndpointDefinition, endpoint } from './endpoint.js';
 import { toErrorResponse } from './error-response.js';
 import { handlerFor } from './handle-route.js';
 import { Health, type ReadinessCheck } from './health.js';
@@ -81,6 +82,13 @@ export interface Service {
   onClose(name: string, fn: () => Promise<unknown> | unknown): void;
   /** The OpenAPI document. */
   openapi(): Record<string, unknown>;
+  /**
+   * A typed client wired to this service: its tracing (client spans), metrics (breaker state),
+   * clock, and closed at shutdown.
+   */
+  createClient<const Eps extends Record<string, EndpointDefinition> = Record<never, never>>(
+    options: ClientOptions<Eps>,
+  ): TypedClient<Eps>;
   /**
    * Starts listening. With `signals` (default true) SIGTERM and SIGINT run a graceful shutdown
    * and exit the process (code 0, or 1 when the deadline passed).
@@ -255,6 +263,11 @@ export function createService(options: ServiceOptions): Service {
     onFlush: (name, fn) => lifecycle.onFlush(name, fn),
     onClose: (name, fn) => lifecycle.onClose(name, fn),
     openapi,
+    createClient(clientOptions) {
+      const client = createClient({ tracing, metrics, clock, ...clientOptions });
+      lifecycle.onClose(`client ${clientOptions.name}`, () => client.close());
+      return client;
+    },
     async listen(o = {}) {
       await app.listen({ port: o.port ?? 0, host: o.host ?? '127.0.0.1' });
       const address = app.server.address() as AddressInfo;
