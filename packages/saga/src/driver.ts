@@ -34,8 +34,6 @@ export interface DriverHost {
   readonly maxRecoveryAttempts: number;
   /** Writes a checkpoint (retrying store outages); false when another worker owns the instance. */
   commit(checkpoint: SagaCheckpoint): Promise<boolean>;
-  /** Lease deadline for a checkpoint written now. */
-  leaseUntil(): number;
   /** Called once a terminal state is durable. */
   terminated(instance: SagaInstance, cause: unknown): Promise<void> | void;
 }
@@ -93,7 +91,6 @@ export async function drive(
       error: extra.error === undefined ? inst.error : extra.error,
       resumeStatus: extra.resumeStatus ?? null,
       recoveries: step === inst.step && status === inst.status ? inst.recoveries : 0,
-      leaseUntil: host.leaseUntil(),
       updatedAt: now,
       events: [...pending, ...events],
       ...(extra.context ? { context: extra.context } : {}),
@@ -107,7 +104,6 @@ export async function drive(
       error: cp.error,
       resumeStatus: cp.resumeStatus,
       recoveries: cp.recoveries,
-      leaseUntil: cp.leaseUntil,
       updatedAt: now,
       version: inst.version + 1,
       context: extra.context ?? inst.context,

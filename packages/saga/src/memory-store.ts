@@ -48,7 +48,7 @@ export class MemorySagaStore implements SagaStore {
     row.error = cp.error ? { ...cp.error } : null;
     row.resumeStatus = cp.resumeStatus;
     row.recoveries = cp.recoveries;
-    row.leaseUntil = cp.leaseUntil;
+    if (cp.leaseUntil !== undefined) row.leaseUntil = cp.leaseUntil;
     row.updatedAt = cp.updatedAt;
     this.append(cp.id, cp.events);
     return true;

@@ -71,7 +71,6 @@ export class SagaRunner {
       observer: o.observer,
       maxRecoveryAttempts: o.maxRecoveryAttempts,
       commit: (cp) => this.commit(cp),
-      leaseUntil: () => o.clock.now() + o.leaseMs,
       terminated: (instance, cause) => onTerminal(o, instance, cause),
     };
   }
@@ -376,7 +375,7 @@ export class SagaRunner {
     }
     if (ok && active) {
       active.version = cp.expectedVersion + 1;
-      active.leaseUntil = cp.leaseUntil;
+      if (cp.leaseUntil !== undefined) active.leaseUntil = cp.leaseUntil;
     }
     return ok;
   }

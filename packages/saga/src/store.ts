@@ -115,7 +115,11 @@ export interface SagaCheckpoint {
   error: StoredError | null;
   resumeStatus: 'running' | 'compensating' | null;
   recoveries: number;
-  leaseUntil: number;
+  /**
+   * A new lease deadline; omit to leave the lease alone (the runner does: leases are renewed
+   * by its lease keeper, so a checkpoint writes no indexed column and stays cheap).
+   */
+  leaseUntil?: number;
   updatedAt: number;
   events: NewSagaEvent[];
 }
