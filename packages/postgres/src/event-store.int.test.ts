@@ -1,4 +1,9 @@
-import { describeEventStoreConformance } from '@trellis/eventstore/conformance';
+import type { SqlTransaction } from '@trellis/core';
+import {
+  type ConformanceFactory,
+  describeEventStoreConformance,
+  describeSqlProjectionConformance,
+} from '@trellis/eventstore/conformance';
 import { createTestDatabase, serverUrl } from '@trellis/testing';
 import { describe } from 'vitest';
 import { PostgresCheckpointStore } from './checkpoint-store.js';
@@ -8,7 +13,8 @@ import { PostgresSnapshotStore } from './snapshot-store.js';
 
 describe.skipIf(!serverUrl('postgres'))('PostgresEventStore', () => {
   for (const groupCommit of [true, false]) {
-    describeEventStoreConformance(`postgres (group commit ${groupCommit ? 'on' : 'off'})`, async () => {
+    const label = `postgres (group commit ${groupCommit ? 'on' : 'off'})`;
+    const factory: ConformanceFactory<SqlTransaction> = async () => {
       const url = await createTestDatabase('es');
       const main = PostgresDatabase.connect(url);
       const others: PostgresDatabase[] = [];
@@ -32,6 +38,8 @@ describe.skipIf(!serverUrl('postgres'))('PostgresEventStore', () => {
           await main.close();
         },
       };
-    });
+    };
+    describeEventStoreConformance(label, factory);
+    if (groupCommit) describeSqlProjectionConformance('postgres', factory);
   }
 });

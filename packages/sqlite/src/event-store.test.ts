@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeEventStoreConformance } from '@trellis/eventstore/conformance';
+import type { SqlTransaction } from '@trellis/core';
+import {
+  type ConformanceFactory,
+  describeEventStoreConformance,
+  describeSqlProjectionConformance,
+} from '@trellis/eventstore/conformance';
 import { afterAll } from 'vitest';
 import { SqliteCheckpointStore } from './checkpoint-store.js';
 import { SqliteDatabase } from './database.js';
@@ -12,7 +17,7 @@ import { SqliteSnapshotStore } from './snapshot-store.js';
 const dir = mkdtempSync(join(tmpdir(), 'trellis-es-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describeEventStoreConformance('sqlite', async () => {
+const factory: ConformanceFactory<SqlTransaction> = async () => {
   const file = join(dir, `${randomUUID()}.db`);
   const main = SqliteDatabase.open(file);
   const others: SqliteDatabase[] = [];
@@ -36,4 +41,7 @@ describeEventStoreConformance('sqlite', async () => {
       await main.close();
     },
   };
-});
+};
+
+describeEventStoreConformance('sqlite', factory);
+describeSqlProjectionConformance('sqlite', factory);

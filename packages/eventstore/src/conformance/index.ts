@@ -9,6 +9,7 @@ import { transactionTests } from './transaction-tests.js';
 import { validationTests } from './validation-tests.js';
 
 export type { ConformanceContext, ConformanceFactory, ConformanceStorage } from './harness.js';
+export { describeSqlProjectionConformance } from './sql-projection-tests.js';
 
 /**
  * Registers the event store conformance tests (vitest) for a backend. Every backend runs the
