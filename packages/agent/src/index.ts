@@ -58,6 +58,14 @@ export type {
 } from './messages.js';
 export { AnthropicProvider, type AnthropicProviderOptions } from './providers/anthropic.js';
 export {
+  type Cassette,
+  type CassetteInteraction,
+  cassetteModel,
+  RecordingModel,
+  ReplayModel,
+  type RequestNormalizer,
+} from './providers/cassette.js';
+export {
   DEFAULT_MODELS,
   type ModelConfig,
   modelFromEnv,

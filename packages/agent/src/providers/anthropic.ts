@@ -30,7 +30,7 @@ export interface AnthropicProviderOptions {
  *
  * @example
  * ```ts
- * const model = new AnthropicProvider({ apiKey: process.env.ANTHROPIC_API_KEY!, model: 'claude-sonnet-4-5' });
+ * const model = new AnthropicProvider({ apiKey: process.env.ANTHROPIC_API_KEY!, model: 'claude-sonnet-5-5' });
  * ```
  */
 export class AnthropicProvider implements ModelProvider {

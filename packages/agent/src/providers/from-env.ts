@@ -11,7 +11,7 @@ import { OpenAIProvider } from './openai.js';
 import type { ModelProvider } from './provider.js';
 
 /** Default models when the environment names none. */
-export const DEFAULT_MODELS = { anthropic: 'claude-sonnet-4-5', openai: 'gpt-4.1-mini' } as const;
+export const DEFAULT_MODELS = { anthropic: 'claude-sonnet-5-5', openai: 'gpt-5.4-mini' } as const;
 
 const optionalText = z
   .string()
