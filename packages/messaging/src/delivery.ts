@@ -161,24 +161,31 @@ function dead(
   reason: NewDeadLetter['reason'],
   error: unknown,
 ): Outcome {
+  return { type: 'dead', entry: deadLetterEntry(consumer, delivery, reason, error) };
+}
+
+/** The dead letter for a delivery (transports use it for payloads they cannot even decode). */
+export function deadLetterEntry(
+  consumer: Consumer,
+  delivery: Delivery,
+  reason: NewDeadLetter['reason'],
+  error: unknown,
+): NewDeadLetter {
   const { message } = delivery;
   return {
-    type: 'dead',
-    entry: {
-      messageId: message.id,
-      group: consumer.group,
-      pattern: consumer.pattern,
-      topic: message.topic,
-      key: message.key,
-      headers: { ...(message.headers as Record<string, string>) },
-      payload: message.payload,
-      reason,
-      error: serializeError(error),
-      attempts: message.attempt,
-      publishedAt: message.publishedAt,
-      firstAttemptAt: delivery.firstAttemptAt,
-      lastAttemptAt: consumer.clock.now(),
-      transport: consumer.transport,
-    },
+    messageId: message.id,
+    group: consumer.group,
+    pattern: consumer.pattern,
+    topic: message.topic,
+    key: message.key,
+    headers: { ...(message.headers as Record<string, string>) },
+    payload: message.payload,
+    reason,
+    error: serializeError(error),
+    attempts: message.attempt,
+    publishedAt: message.publishedAt,
+    firstAttemptAt: delivery.firstAttemptAt,
+    lastAttemptAt: consumer.clock.now(),
+    transport: consumer.transport,
   };
 }

@@ -30,6 +30,7 @@ export {
   type Consumer,
   type ConsumerDefaults,
   type Delivery,
+  deadLetterEntry,
   type Outcome,
   processDelivery,
   recordDeadLetter,

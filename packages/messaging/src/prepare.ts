@@ -47,16 +47,36 @@ export function prepareMessage(message: OutgoingMessage, ctx: PrepareContext): P
   }
   if (group !== undefined) assertGroup(group);
   assertPayload(ctx.schemas, message.topic, message.payload);
+  const headers = outgoingHeaders(message.headers, ctx.headers?.());
+  assertHeaders(headers);
   const now = ctx.clock.now();
   return {
     id: id ?? uuidv7(now),
     topic: message.topic,
     key,
-    headers: outgoingHeaders(message.headers, ctx.headers?.()),
+    headers,
     payload: toJson(message.payload),
     publishedAt: message.publishedAt ?? now,
     group,
   };
+}
+
+const HEADER_NAME = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** Header names are tokens and values single lines, so every transport can carry them. */
+function assertHeaders(headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name)) {
+      throw new ValidationError(`Invalid header name "${name}": must be 1–100 characters of [A-Za-z0-9_-]`, [
+        { path: `headers.${name}`, message: 'must be 1–100 characters of [A-Za-z0-9_-]' },
+      ]);
+    }
+    if (/[\r\n]/.test(value) || value.length > 4096) {
+      throw new ValidationError(`Invalid header "${name}": must be one line of at most 4096 characters`, [
+        { path: `headers.${name}`, message: 'must be one line of at most 4096 characters' },
+      ]);
+    }
+  }
 }
 
 /** The public view of a prepared message. */
