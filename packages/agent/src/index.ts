@@ -15,6 +15,14 @@ export {
   ScriptMismatchError,
   ToolDefinitionError,
 } from './errors.js';
+export {
+  type AgentRoutes,
+  type AgentRoutesOptions,
+  createAgentRoutes,
+  type HandleOptions,
+} from './http/agent-routes.js';
+export { PayloadTooLargeError } from './http/http-io.js';
+export { agentEventJson, encodeSseEvent, type SseOptions, writeSse } from './http/sse.js';
 export { Principal, toPrincipal, type UserIdentity, userIdentitySchema } from './identity.js';
 export {
   Agent,

@@ -60,6 +60,7 @@ export class EventChannel<T> implements AsyncIterable<T> {
         if (!this.closed) this.onCancel();
         this.closed = true;
         this.buffer.length = 0;
+        this.take()?.resolve({ value: undefined, done: true });
         return Promise.resolve({ value: undefined, done: true });
       },
     };
