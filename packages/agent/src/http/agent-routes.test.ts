@@ -36,7 +36,7 @@ async function start(model: ModelProvider): Promise<Harness> {
     },
     sse: { heartbeatMs: 0 },
   });
-  server = createServer((req, res) => {
+  const http = createServer((req, res) => {
     void routes.handle(req, res).then((handled) => {
       if (!handled) {
         res.writeHead(404);
@@ -44,8 +44,9 @@ async function start(model: ModelProvider): Promise<Harness> {
       }
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}/assistant`, agent, shop };
+  server = http;
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/assistant`, agent, shop };
 }
 
 const as = (user: UserIdentity, extra: Record<string, string> = {}) => ({
