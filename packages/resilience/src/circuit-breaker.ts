@@ -91,6 +91,8 @@ export class CircuitBreaker implements Policy {
   /** True when calls must be timed (slow-call detection). */
   private readonly timed: boolean;
   private readonly usesTimeWindow: boolean;
+  /** No window, no timing, no result predicate: a success only resets the failure count. */
+  private readonly simpleSuccess: boolean;
   private _state: CircuitState = CLOSED;
   /** Bumped on every transition; outcomes of calls started under another generation are ignored. */
   private gen = 0;
@@ -121,6 +123,7 @@ export class CircuitBreaker implements Policy {
     this.window = this.o.makeWindow ? this.o.makeWindow() : null;
     this.timed = this.o.slowCallDurationThreshold !== Number.POSITIVE_INFINITY;
     this.usesTimeWindow = options.window?.type === 'time' && this.window !== null;
+    this.simpleSuccess = this.window === null && !this.timed && this.o.isResultFailure === undefined;
     this.currentTimeout = this.o.timeout;
     this.messages = [
       CircuitBreakerOpenError.message(this.name, HALF_OPEN, false),
@@ -152,8 +155,7 @@ export class CircuitBreaker implements Policy {
   execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
     if (this._state !== CLOSED) return this.executeNotClosed(fn, signal);
     if (signal !== undefined && signal !== neverAborted) return this.executeWithSignal(fn, signal);
-    // The hot path: no async frame and no closure; the outcome is observed on the work's own
-    // promise (our reaction is registered first, so it runs before the caller resumes).
+    // The hot path: no async frame and no closure (two pre-bound handlers on the work's promise).
     const start = this.timed ? this.now() : 0;
     let work: PromiseLike<T> | T;
     try {
@@ -163,19 +165,33 @@ export class CircuitBreaker implements Policy {
       return Promise.reject(error);
     }
     const promise = work instanceof Promise ? (work as Promise<T>) : Promise.resolve(work);
-    if (this.timed) {
-      promise.then(
-        (result) => this.closedResult(result, start),
-        (error: unknown) => this.closedError(error, start),
-      );
-    } else {
-      promise.then(this.onResult, this.onError);
-    }
-    return promise;
+    if (!this.timed) return promise.then(this.onResult as (result: T) => T, this.onError);
+    return promise.then(
+      (result) => {
+        this.closedResult(result, start);
+        return result;
+      },
+      (error: unknown) => {
+        this.closedError(error, start);
+        throw error;
+      },
+    );
   }
 
-  private readonly onResult = (result: unknown): void => this.closedResult(result, 0);
-  private readonly onError = (error: unknown): void => this.closedError(error, 0);
+  private readonly onResult = (result: unknown): unknown => {
+    // Consecutive-failure counting only (the seed's configuration): a success just resets it.
+    if (this.simpleSuccess && this._state === CLOSED) {
+      this.successes++;
+      this.consecutiveFailures = 0;
+    } else {
+      this.closedResult(result, 0);
+    }
+    return result;
+  };
+  private readonly onError = (error: unknown): never => {
+    this.closedError(error, 0);
+    throw error;
+  };
 
   private closedResult(result: unknown, start: number): void {
     if (this._state !== CLOSED) {

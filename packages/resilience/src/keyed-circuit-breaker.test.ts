@@ -79,4 +79,24 @@ describe('KeyedCircuitBreaker', () => {
     expect(isValidationError(error)).toBe(true);
     expect(() => new KeyedCircuitBreaker({ maxKeys: 0 })).toThrow(/maxKeys/);
   });
+
+  it('saves and restores every breaker by key', async () => {
+    const clock = new ManualClock();
+    const pool = new KeyedCircuitBreaker({ failureThreshold: 1, timeout: 10_000, clock });
+    await pool.execute('down', boom).catch(() => undefined);
+    await pool.execute('up', ok);
+    const saved = JSON.parse(JSON.stringify(pool.snapshot()));
+    const restarted = new KeyedCircuitBreaker({ failureThreshold: 1, timeout: 10_000, clock });
+    restarted.restore(saved);
+    expect([restarted.stateOf('down'), restarted.stateOf('up')]).toEqual(['OPEN', 'CLOSED']);
+    const error = (() => {
+      try {
+        restarted.restore({ bad: { version: 1, state: 'NOPE' } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isValidationError(error)).toBe(true);
+    expect((error as { issues: Array<{ path: string }> }).issues[0]?.path).toBe('bad.state');
+  });
 });

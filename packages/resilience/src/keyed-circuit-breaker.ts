@@ -4,10 +4,11 @@
  * dropped, and every dropped breaker disposed (listeners and timers released). Pools of
  * breakers that are never destroyed are how opossum users leak memory (#248, #648).
  */
-import { type Clock, systemClock } from '@trellis/core';
+import { type Clock, isValidationError, systemClock, ValidationError } from '@trellis/core';
 import { BoundedMap } from './bounded-map.js';
 import { CircuitBreaker, type StateChangeEvent } from './circuit-breaker.js';
 import type { CircuitBreakerOptions } from './circuit-breaker-options.js';
+import type { BreakerSnapshot } from './circuit-breaker-snapshot.js';
 import { CircuitState } from './circuit-state.js';
 import { fastNow } from './fast-clock.js';
 import { Listeners } from './listeners.js';
@@ -98,6 +99,31 @@ export class KeyedCircuitBreaker {
   /** Subscribes to state changes of every breaker; returns the unsubscribe function. */
   onStateChange(listener: (event: KeyedStateChangeEvent) => void): () => void {
     return this.listeners.add(listener);
+  }
+
+  /** Every kept breaker's state by key (JSON-safe), for {@link restore} after a restart. */
+  snapshot(): Record<string, BreakerSnapshot> {
+    const out: Record<string, BreakerSnapshot> = {};
+    for (const [key, breaker] of this.breakers.entries()) out[key] = breaker.snapshot();
+    return out;
+  }
+
+  /**
+   * Recreates breakers from {@link snapshot} (up to `maxKeys`). Throws `ValidationError`,
+   * naming the key, when an entry is malformed; entries before it are already restored.
+   */
+  restore(snapshot: Record<string, unknown>): void {
+    for (const [key, saved] of Object.entries(snapshot)) {
+      try {
+        this.get(key).restore(saved);
+      } catch (error) {
+        if (!isValidationError(error)) throw error;
+        throw new ValidationError(
+          `Invalid breaker snapshot for "${key}": ${error.message}`,
+          error.issues.map((i) => ({ path: i.path ? `${key}.${i.path}` : key, message: i.message })),
+        );
+      }
+    }
   }
 
   /** Drops and disposes `key`'s breaker; true when there was one. */
