@@ -125,6 +125,7 @@ describe('manual control', () => {
     await clock.advance(60_000);
     const error = await breaker.execute(ok).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CIRCUIT_OPEN', isolated: true, retryAfterMs: 0 });
+    expect(breaker.retryAfterMs).toBe(Number.POSITIVE_INFINITY);
     expect(breaker.state).toBe(CircuitState.OPEN);
     expect(breaker.isolated).toBe(true);
     breaker.reset();

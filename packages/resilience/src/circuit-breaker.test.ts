@@ -57,7 +57,9 @@ describe('CircuitBreaker — seed semantics', () => {
     await fail(breaker, 2);
     await clock.advance(999);
     expect(breaker.state).toBe(CircuitState.OPEN);
+    expect(breaker.retryAfterMs).toBe(1);
     await clock.advance(1);
+    expect(breaker.retryAfterMs).toBe(0);
     expect(breaker.state).toBe(CircuitState.HALF_OPEN);
     await breaker.execute(ok);
     expect(breaker.state).toBe(CircuitState.HALF_OPEN);

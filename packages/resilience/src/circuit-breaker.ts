@@ -140,6 +140,15 @@ export class CircuitBreaker implements Policy {
     return this._state;
   }
 
+  /**
+   * Milliseconds until the breaker admits a probe: 0 unless OPEN, `Infinity` while isolated.
+   * Reading it moves an OPEN breaker whose timeout elapsed to HALF_OPEN (and returns 0).
+   */
+  get retryAfterMs(): number {
+    if (this.state !== OPEN) return 0;
+    return this.isolatedFlag ? Number.POSITIVE_INFINITY : Math.max(0, this.openUntil - this.now());
+  }
+
   /** True while opened by hand with {@link isolate}. */
   get isolated(): boolean {
     return this.isolatedFlag;
