@@ -1,7 +1,7 @@
 /**
  * SQL of the PostgreSQL saga store. Writes take their rows as one JSON array parameter, so a
- * batch of any size is one statement with one plan; `jsonb_array_elements … WITH ORDINALITY`
- * keeps each instance's timeline entries in order.
+ * batch of any size is one statement with one plan. The timeline entries of one write are one
+ * `trellis_saga_events` row (a JSON array): a checkpoint is one HOT update plus one insert.
  */
 import type { NewSagaEvent, SagaCheckpoint, SagaEvent, SagaInstance } from '@trellis/saga';
 
@@ -34,59 +34,50 @@ CREATE INDEX IF NOT EXISTS trellis_sagas_status ON trellis_sagas (status, create
 CREATE TABLE IF NOT EXISTS trellis_saga_events (
   seq bigserial PRIMARY KEY,
   saga_id text NOT NULL,
-  at bigint NOT NULL,
-  kind text NOT NULL,
-  step text,
-  attempt integer,
-  duration_ms double precision,
-  error jsonb,
-  note text
+  entries jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS trellis_saga_events_saga ON trellis_saga_events (saga_id, seq);
 `;
 
-const EVENT_COLUMNS = `(saga_id, at, kind, step, attempt, duration_ms, error, note)`;
-const EVENT_VALUES = `(e.v->>'at')::bigint, e.v->>'kind', e.v->>'step', (e.v->>'attempt')::int,
-  (e.v->>'durationMs')::float8, NULLIF(e.v->'error', 'null'::jsonb), e.v->>'note'`;
+const INSTANCE_RECORD = `id text, name text, status text, step int, context jsonb, input jsonb, error jsonb,
+  "resumeStatus" text, trace jsonb, owner text, worker text, "leaseUntil" bigint, version int, recoveries int,
+  "createdAt" bigint, "updatedAt" bigint, events jsonb`;
 
-/** Inserts instances that do not exist yet ($1: JSON array of instances with their events). */
+/** Inserts instances that do not exist yet ($1: JSON array of instances, each with its `events`). */
 export const CREATE_SQL = `
 WITH input AS (
-  SELECT i.v, i.ord FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS i(v, ord)
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(${INSTANCE_RECORD})
 ), ins AS (
   INSERT INTO trellis_sagas (id, name, status, step, context, input, error, resume_status, trace, owner, worker,
     lease_until, version, recoveries, created_at, updated_at)
-  SELECT v->>'id', v->>'name', v->>'status', (v->>'step')::int, v->'context', v->'input', NULLIF(v->'error', 'null'::jsonb),
-    v->>'resumeStatus', v->'trace', v->>'owner', v->>'worker', (v->>'leaseUntil')::bigint, (v->>'version')::int,
-    (v->>'recoveries')::int, (v->>'createdAt')::bigint, (v->>'updatedAt')::bigint
-  FROM input ORDER BY ord
+  SELECT id, name, status, step, context, input, NULLIF(error, 'null'::jsonb), "resumeStatus", trace, owner, worker,
+    "leaseUntil", version, recoveries, "createdAt", "updatedAt"
+  FROM input
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 ), ev AS (
-  INSERT INTO trellis_saga_events ${EVENT_COLUMNS}
-  SELECT ins.id, ${EVENT_VALUES}
-  FROM input JOIN ins ON ins.id = input.v->>'id', jsonb_array_elements(input.v->'events') WITH ORDINALITY AS e(v, ord)
-  ORDER BY input.ord, e.ord
+  INSERT INTO trellis_saga_events (saga_id, entries)
+  SELECT ins.id, input.events FROM input JOIN ins USING (id)
+  WHERE jsonb_array_length(input.events) > 0
 )
 SELECT id FROM ins`;
 
 /** Applies fenced checkpoints ($1: JSON array); returns the ids that were applied. */
 export const CHECKPOINT_SQL = `
 WITH input AS (
-  SELECT c.v, c.ord FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS c(v, ord)
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS c(id text, "expectedVersion" int, status text, step int,
+    context jsonb, error jsonb, "resumeStatus" text, recoveries int, "leaseUntil" bigint, "updatedAt" bigint,
+    events jsonb)
 ), upd AS (
-  UPDATE trellis_sagas s SET status = v->>'status', step = (v->>'step')::int,
-    context = COALESCE(v->'context', s.context), error = NULLIF(v->'error', 'null'::jsonb),
-    resume_status = v->>'resumeStatus', recoveries = (v->>'recoveries')::int,
-    lease_until = COALESCE((v->>'leaseUntil')::bigint, s.lease_until), updated_at = (v->>'updatedAt')::bigint,
-    version = s.version + 1
-  FROM input WHERE s.id = v->>'id' AND s.version = (v->>'expectedVersion')::int
+  UPDATE trellis_sagas s SET status = c.status, step = c.step, context = COALESCE(c.context, s.context),
+    error = NULLIF(c.error, 'null'::jsonb), resume_status = c."resumeStatus", recoveries = c.recoveries,
+    lease_until = COALESCE(c."leaseUntil", s.lease_until), updated_at = c."updatedAt", version = s.version + 1
+  FROM input c WHERE s.id = c.id AND s.version = c."expectedVersion"
   RETURNING s.id
 ), ev AS (
-  INSERT INTO trellis_saga_events ${EVENT_COLUMNS}
-  SELECT upd.id, ${EVENT_VALUES}
-  FROM input JOIN upd ON upd.id = input.v->>'id', jsonb_array_elements(input.v->'events') WITH ORDINALITY AS e(v, ord)
-  ORDER BY input.ord, e.ord
+  INSERT INTO trellis_saga_events (saga_id, entries)
+  SELECT upd.id, input.events FROM input JOIN upd USING (id)
+  WHERE jsonb_array_length(input.events) > 0
 )
 SELECT id FROM upd`;
 
@@ -112,10 +103,7 @@ WITH upd AS (
   WHERE id = $1 AND status = 'failed' AND resume_status IS NOT NULL
   RETURNING *
 ), ev AS (
-  INSERT INTO trellis_saga_events ${EVENT_COLUMNS}
-  SELECT upd.id, ${EVENT_VALUES}
-  FROM upd, jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(v, ord)
-  ORDER BY e.ord
+  INSERT INTO trellis_saga_events (saga_id, entries) SELECT upd.id, $5::jsonb FROM upd
 )
 SELECT * FROM upd`;
 
@@ -139,17 +127,11 @@ export interface PgSagaRow {
   updated_at: number;
 }
 
-/** A `trellis_saga_events` row. */
+/** A `trellis_saga_events` row: the timeline entries one write appended. */
 export interface PgSagaEventRow {
   seq: number;
   saga_id: string;
-  at: number;
-  kind: SagaEvent['kind'];
-  step: string | null;
-  attempt: number | null;
-  duration_ms: number | null;
-  error: SagaEvent['error'];
-  note: string | null;
+  entries: NewSagaEvent[];
 }
 
 /** Row → instance. */
@@ -174,10 +156,12 @@ export function toInstance(r: PgSagaRow): SagaInstance {
   };
 }
 
-/** Row → timeline entry. */
-export function toEvent(r: PgSagaEventRow): SagaEvent {
-  const { seq, saga_id: sagaId, at, kind, step, attempt, duration_ms: durationMs, error, note } = r;
-  return { seq, sagaId, at, kind, step, attempt, durationMs, error, note };
+/**
+ * Rows → timeline. Entries written together share a row; each gets `seq` = row position ×
+ * 1024 + its index, which keeps the store-wide order the contract promises.
+ */
+export function toEvents(rows: PgSagaEventRow[]): SagaEvent[] {
+  return rows.flatMap((r) => r.entries.map((e, i) => ({ ...e, seq: r.seq * 1024 + i, sagaId: r.saga_id })));
 }
 
 /** Times are whole milliseconds in the database. */

@@ -31,7 +31,7 @@ import {
   REOPEN_SQL,
   roundTimes,
   SAGA_SCHEMA,
-  toEvent,
+  toEvents,
   toInstance,
 } from './saga-sql.js';
 
@@ -93,12 +93,18 @@ export class PostgresSagaStore implements SagaStore {
     return this.creates.submit({ instance, events });
   }
 
+  /** Runs a hot statement as a named prepared statement: planned once per connection, not per call. */
+  private async prepared<R>(name: string, text: string, values: unknown[]): Promise<R[]> {
+    const res = await this.db.pool.query({ name, text, values });
+    return res.rows as R[];
+  }
+
   checkpoint(cp: SagaCheckpoint): Promise<boolean> {
     return this.checkpoints.submit(cp);
   }
 
   async claim(req: ClaimRequest): Promise<SagaInstance[]> {
-    const rows = await this.db.query<PgSagaRow>(CLAIM_SQL, [
+    const rows = await this.prepared<PgSagaRow>('trellis_saga_claim', CLAIM_SQL, [
       req.owner,
       req.worker,
       Math.round(req.leaseUntil),
@@ -170,10 +176,10 @@ export class PostgresSagaStore implements SagaStore {
 
   async timeline(id: string): Promise<SagaEvent[]> {
     const rows = await this.db.query<PgSagaEventRow>(
-      'SELECT * FROM trellis_saga_events WHERE saga_id = $1 ORDER BY seq',
+      'SELECT seq, saga_id, entries FROM trellis_saga_events WHERE saga_id = $1 ORDER BY seq',
       [id],
     );
-    return rows.map(toEvent);
+    return toEvents(rows);
   }
 
   async countByStatus(): Promise<Record<SagaStatus, number>> {
@@ -193,9 +199,12 @@ export class PostgresSagaStore implements SagaStore {
       ...roundTimes(instance),
       events: events.map(roundTimes),
     }));
-    const inserted = new Set(
-      (await executor.query<{ id: string }>(CREATE_SQL, [JSON.stringify(payload)])).map((r) => r.id),
-    );
+    const json = JSON.stringify(payload);
+    const rows =
+      executor === this.db
+        ? await this.prepared<{ id: string }>('trellis_saga_create', CREATE_SQL, [json])
+        : await executor.query<{ id: string }>(CREATE_SQL, [json]);
+    const inserted = new Set(rows.map((r) => r.id));
     const missing = [...first.keys()].filter((id) => !inserted.has(id));
     const existing = new Map<string, SagaInstance>();
     if (missing.length > 0) {
@@ -215,7 +224,11 @@ export class PostgresSagaStore implements SagaStore {
   private async applyCheckpoints(cps: SagaCheckpoint[]): Promise<boolean[]> {
     const payload = cps.map((cp) => ({ ...roundTimes(cp), events: cp.events.map(roundTimes) }));
     const applied = new Set(
-      (await this.db.query<{ id: string }>(CHECKPOINT_SQL, [JSON.stringify(payload)])).map((r) => r.id),
+      (
+        await this.prepared<{ id: string }>('trellis_saga_checkpoint', CHECKPOINT_SQL, [
+          JSON.stringify(payload),
+        ])
+      ).map((r) => r.id),
     );
     return cps.map((cp) => applied.has(cp.id));
   }

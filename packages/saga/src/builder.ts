@@ -8,7 +8,7 @@ import type { CompensationContext, SagaStep, StepContext, StepPolicies, StepRetr
 
 /** `{ ...C, ...R }` at the type level, as the runtime merge does. */
 export type Merge<C, R> = R extends object ? Simplify<Omit<C, keyof R> & R> : C;
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type Simplify<T> = { [K in keyof T]: T[K] };
 
 /** A step as written in the builder: `execute` sees `C`, compensation also sees `R` (maybe). */
 export interface StepDefinition<C, R> extends StepPolicies {
@@ -38,7 +38,7 @@ export interface ForwardStepDefinition<C, R> extends Omit<StepPolicies, 'onUnkno
 type StepResult<R> = Awaited<R> extends object ? Awaited<R> : unknown;
 
 /** Builds a saga before its pivot. */
-export class SagaBuilder<I extends object, C extends object> {
+export class SagaBuilder<I extends object, C> {
   /** @internal */
   constructor(
     protected readonly name: string,
@@ -47,12 +47,12 @@ export class SagaBuilder<I extends object, C extends object> {
   ) {}
 
   /** Adds a compensatable step; its result is merged into the context of later steps. */
-  step<R>(def: StepDefinition<C, R>): SagaBuilder<I, Merge<C, StepResult<R>> & object> {
+  step<R>(def: StepDefinition<C, R>): SagaBuilder<I, Merge<C, StepResult<R>>> {
     return new SagaBuilder(this.name, [...this.steps, def as SagaStep<never>], this.schema);
   }
 
   /** Adds the pivot step: after it succeeds, the saga can only move forward. */
-  pivot<R>(def: PivotStepDefinition<C, R>): PivotedSagaBuilder<I, Merge<C, StepResult<R>> & object> {
+  pivot<R>(def: PivotStepDefinition<C, R>): PivotedSagaBuilder<I, Merge<C, StepResult<R>>> {
     const step = { ...def, pivot: true } as SagaStep<never>;
     return new PivotedSagaBuilder(this.name, [...this.steps, step], this.schema);
   }
@@ -74,7 +74,7 @@ export class SagaBuilder<I extends object, C extends object> {
 }
 
 /** Builds the steps after the pivot: retriable-only, no compensation. */
-export class PivotedSagaBuilder<I extends object, C extends object> {
+export class PivotedSagaBuilder<I extends object, C> {
   /** @internal */
   constructor(
     private readonly name: string,
@@ -83,7 +83,7 @@ export class PivotedSagaBuilder<I extends object, C extends object> {
   ) {}
 
   /** Adds a forward-only step with its (required) retry policy. */
-  step<R>(def: ForwardStepDefinition<C, R>): PivotedSagaBuilder<I, Merge<C, StepResult<R>> & object> {
+  step<R>(def: ForwardStepDefinition<C, R>): PivotedSagaBuilder<I, Merge<C, StepResult<R>>> {
     return new PivotedSagaBuilder(this.name, [...this.steps, def as SagaStep<never>], this.schema);
   }
 

@@ -11,7 +11,7 @@ import { RESERVED_CONTEXT_KEYS, type SagaStep } from './step.js';
  * A saga: `name` identifies it in storage (never rename a saga with live instances), `steps`
  * run in order. `I` is the input type, `O` the context after the last step.
  */
-export interface SagaDefinition<I extends object = Record<string, unknown>, O extends object = I> {
+export interface SagaDefinition<I extends object = Record<string, unknown>, O = I> {
   readonly name: string;
   // Steps see a context that grows from step to step; storage and the runner treat each one
   // with the loosest type, so the list is typed loosely here and precisely in the builder.
@@ -23,12 +23,12 @@ export interface SagaDefinition<I extends object = Record<string, unknown>, O ex
 }
 
 /** Input type of a definition. */
-export type SagaInput<D> = D extends SagaDefinition<infer I, object> ? I : never;
+export type SagaInput<D> = D extends { readonly input?: ZodType<infer I> } ? I : never;
 /** Final context type of a definition. */
-export type SagaOutput<D> = D extends SagaDefinition<object, infer O> ? O : never;
+export type SagaOutput<D> = D extends { readonly __output?: infer O } ? O : never;
 
 /** Index of the pivot step, or -1 when the saga has none. */
-export function pivotIndex(def: SagaDefinition<object, object>): number {
+export function pivotIndex(def: SagaDefinition<object, unknown>): number {
   return def.steps.findIndex((s) => s.pivot === true);
 }
 
@@ -39,7 +39,7 @@ export function pivotIndex(def: SagaDefinition<object, object>): number {
  * more than one step is the pivot, the pivot has a compensation, or a step after the pivot has
  * no retry policy, a compensation, or asks to compensate on an unknown outcome.
  */
-export function validateDefinition(def: SagaDefinition<object, object>): void {
+export function validateDefinition(def: SagaDefinition<object, unknown>): void {
   if (typeof def.name !== 'string' || def.name.trim() === '') {
     throw new SagaDefinitionError('A saga needs a non-empty name');
   }

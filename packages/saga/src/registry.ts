@@ -9,7 +9,7 @@ import { compileSteps } from './step-runner.js';
 export class SagaRegistry {
   private readonly byName = new Map<
     string,
-    { def: SagaDefinition<object, object>; compiled: CompiledSaga }
+    { def: SagaDefinition<object, unknown>; compiled: CompiledSaga }
   >();
 
   /**
@@ -18,7 +18,7 @@ export class SagaRegistry {
    * Throws `SagaDefinitionError` when it is invalid, or when another definition already uses
    * its name (two sagas sharing a name would resume each other's instances).
    */
-  add(def: SagaDefinition<object, object>, clock: Clock): CompiledSaga {
+  add(def: SagaDefinition<object, unknown>, clock: Clock): CompiledSaga {
     const known = this.byName.get(def.name);
     if (known) {
       if (known.def !== def)

@@ -29,7 +29,7 @@ export interface InMemoryRunOptions {
  * Throws `SagaExecutionError` when a step failed and the completed steps were compensated;
  * `SagaFailedError` when a compensation (or a step after the pivot) failed for good.
  */
-export async function runInMemory<I extends object, O extends object>(
+export async function runInMemory<I extends object, O>(
   def: SagaDefinition<I, O>,
   input: I,
   options: InMemoryRunOptions = {},

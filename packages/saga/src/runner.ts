@@ -81,9 +81,9 @@ export class SagaRunner {
   }
 
   /** Makes a saga known to this runner, so it can start, recover and resume its instances. */
-  register(...definitions: SagaDefinition<object, object>[]): this {
+  register(...definitions: SagaDefinition<object, unknown>[]): this {
     for (const def of definitions)
-      this.registry.add(def as SagaDefinition<object, object>, this.options.clock);
+      this.registry.add(def as SagaDefinition<object, unknown>, this.options.clock);
     return this;
   }
 
@@ -94,13 +94,13 @@ export class SagaRunner {
    * JSON object, or uses a reserved key; `SagaConflictError` when the id is taken by another saga
    * type or a different input.
    */
-  async start<I extends object, O extends object>(
+  async start<I extends object, O>(
     def: SagaDefinition<I, O>,
     input: I,
     options: StartOptions = {},
   ): Promise<SagaHandle<O>> {
-    const saga = this.registry.add(def as SagaDefinition<object, object>, this.options.clock);
-    const data = validateInput(def as SagaDefinition<object, object>, input);
+    const saga = this.registry.add(def as SagaDefinition<object, unknown>, this.options.clock);
+    const data = validateInput(def as SagaDefinition<object, unknown>, input);
     const { clock } = this.options;
     const id = options.id ?? uuidv7(clock.now());
     let creating = this.creating.get(id);
@@ -133,7 +133,7 @@ export class SagaRunner {
   }
 
   /** Starts a saga and waits for its terminal state. Same errors as {@link start}. */
-  async run<I extends object, O extends object>(
+  async run<I extends object, O>(
     def: SagaDefinition<I, O>,
     input: I,
     options: Omit<StartOptions, 'tx'> = {},
@@ -147,7 +147,7 @@ export class SagaRunner {
    * Throws `SagaExecutionError(step, cause)` when it was compensated, `SagaFailedError` when it
    * needs attention, and whatever {@link start} throws.
    */
-  async execute<I extends object, O extends object>(
+  async execute<I extends object, O>(
     def: SagaDefinition<I, O>,
     input: I,
     options: Omit<StartOptions, 'tx'> = {},
@@ -381,7 +381,7 @@ export class SagaRunner {
   }
 }
 
-function validateInput(def: SagaDefinition<object, object>, input: object): Record<string, unknown> {
+function validateInput(def: SagaDefinition<object, unknown>, input: object): Record<string, unknown> {
   let value: unknown = input;
   if (def.input) {
     const parsed = def.input.safeParse(input);
