@@ -16,9 +16,10 @@ export default defineConfig({
     },
   },
   test: {
-    // The root conditions include 'module', under which Node would load @opentelemetry/api's
-    // bundler-only ESM build for natively loaded .mjs packages; inlining lets Vite resolve it.
-    server: { deps: { inline: ['@anthropic-ai/sdk'] } },
+    // Packages Node would load wrongly under the conditions above, so Vite resolves their
+    // imports instead: with 'module', @opentelemetry/api's bundler-only ESM build (imported by
+    // @anthropic-ai/sdk); with 'source', eventsource-parser's raw .ts (imported by the MCP client).
+    server: { deps: { inline: ['@anthropic-ai/sdk', '@modelcontextprotocol/sdk'] } },
     projects: [
       {
         extends: true,

@@ -49,6 +49,9 @@ export {
   resultFromRecord,
   resultToJson,
 } from './loop/run-result.js';
+export { createMcpHttpHandler, type McpHttpHandler, type McpHttpOptions } from './mcp/mcp-http.js';
+export { createMcpServer, type McpApprovalMode, type McpToolServerOptions } from './mcp/mcp-server.js';
+export { identityFromEnv, type McpStdioOptions, serveMcpStdio } from './mcp/mcp-stdio.js';
 export type {
   AssistantMessage,
   JsonSchemaObject,
