@@ -1,0 +1,661 @@
+/**
+ * `createGateway`: the API gateway on Fastify. Per request: check the path, route by prefix
+ * and method, answer CORS preflights, authenticate (cached JWT or API key), authorise scopes
+ * and roles, rate-limit per client and route, buffer the body within its limit, then proxy to
+ * a balanced, healthy instance through its breaker, retrying when safe under a budget, with
+ * identity, request id, trace context and deadline headers set and forgeable ones stripped.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { type Clock, ForbiddenError, systemClock, UnauthorizedError } from '@trellis/core';
+import {
+  createLogger,
+  InternalTokenSigner,
+  Lifecycle,
+  ServiceMetrics,
+  type ShutdownReport,
+  type SpanRecorder,
+  toErrorResponse,
+  validId,
+} from '@trellis/service';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Authenticated } from './authenticator.js';
+import type { GatewayConfig, GatewayConfigInput } from './config.js';
+import { parseGatewayConfig, watchGatewayConfigFile } from './config-file.js';
+import { InvalidPathError, MethodNotAllowedError, RouteNotFoundError } from './errors.js';
+import { Exchange, type ExchangeHost } from './exchange.js';
+import { childTraceparent, copyRequestHeaders } from './forward-headers.js';
+import { GatewayMetrics } from './gateway-metrics.js';
+import { checkPath } from './path.js';
+import { type RateLimitDecision, type RateLimitStore, resetSeconds } from './rate-limit-store.js';
+import { hasBody, readBody } from './request-body.js';
+import type { CompiledRoute } from './router.js';
+import { upstreamPath } from './router.js';
+import { buildState, type RouteData, type RuntimeState, retireState } from './runtime-state.js';
+import type { UpstreamGroup, UpstreamInstance } from './upstream.js';
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  /** The configuration (checked; throws `ValidationError` naming bad fields). */
+  config: GatewayConfigInput;
+  clock?: Clock;
+  /** A pino logger, or the level for the default one. */
+  logger?: Logger | { level?: string };
+  metrics?: ServiceMetrics;
+  /** Records one span per request here (the gateway hop of each trace). */
+  recorder?: SpanRecorder;
+  /** Replaces the configured rate-limit store (tests, custom backends). */
+  rateLimitStore?: RateLimitStore;
+  /** Randomness for P2C balancing (tests). */
+  random?: () => number;
+  /** Deadline of {@link Gateway.close}. Default 10 s. */
+  shutdownTimeoutMs?: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+  /** The active configuration. */
+  readonly config: GatewayConfig;
+  readonly url: string | undefined;
+  /** Starts listening; `adminPort` also serves `/metrics`, `/upstreams` and health on a separate port. */
+  listen(options?: { port?: number; host?: string; adminPort?: number }): Promise<string>;
+  /** URL of the admin listener, when started. */
+  readonly adminUrl: string | undefined;
+  /** Swaps in a new configuration atomically (throws `ValidationError` and keeps the old one when invalid). */
+  reload(config: GatewayConfigInput): Promise<void>;
+  /** Reloads whenever the JSON file changes; returns the stop function. */
+  watchConfigFile(path: string): () => void;
+  /** Upstream and instance status (health, ejection, breaker, outstanding). */
+  upstreams(): Record<string, ReturnType<UpstreamInstance['status']>[]>;
+  /** Runs every active health check once, now. */
+  checkHealthNow(): Promise<void>;
+  /** Graceful stop: no new connections, in-flight requests finish, then pools and stores close. */
+  close(): Promise<ShutdownReport>;
+}
+
+/** Per-request values the error path needs. */
+interface Early {
+  res: ServerResponse;
+  requestId: string;
+  extraHeaders: Record<string, string> | undefined;
+  status: number;
+}
+
+/**
+ * Creates a gateway.
+ *
+ * @example
+ * ```ts
+ * const gateway = createGateway({
+ *   config: {
+ *     upstreams: { orders: { instances: ['http://127.0.0.1:3001', 'http://127.0.0.1:3002'] } },
+ *     routes: [{ prefix: '/api/orders', upstream: 'orders', auth: { scopes: ['orders'] } }],
+ *     auth: { issuer: 'https://id.example', audience: 'shop', jwksUrl: 'https://id.example/jwks' },
+ *     rateLimit: { default: { capacity: 100, refillPerSecond: 50 } },
+ *   },
+ * });
+ * await gateway.listen({ port: 8080 });
+ * ```
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  return new GatewayImpl(options);
+}
+
+class GatewayImpl implements Gateway, ExchangeHost {
+  readonly app: FastifyInstance;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+  private state: RuntimeState;
+  private readonly gm: GatewayMetrics;
+  private readonly clock: Clock;
+  private readonly lifecycle: Lifecycle;
+  private readonly signer: InternalTokenSigner | undefined;
+  private admin: FastifyInstance | undefined;
+  private listenUrl: string | undefined;
+  private adminListenUrl: string | undefined;
+  private readonly recorder: SpanRecorder | undefined;
+  private readonly o: GatewayOptions;
+
+  constructor(options: GatewayOptions) {
+    this.o = options;
+    const config = parseGatewayConfig(options.config);
+    this.clock = options.clock ?? systemClock;
+    this.recorder = options.recorder;
+    this.logger =
+      options.logger && 'info' in options.logger
+        ? (options.logger as Logger)
+        : createLogger({ name: 'gateway', level: (options.logger as { level?: string } | undefined)?.level });
+    this.metrics = options.metrics ?? new ServiceMetrics({ serviceName: 'gateway' });
+    this.gm = new GatewayMetrics(
+      this.metrics,
+      () => this.state.groups.values(),
+      () => this.clock.now(),
+    );
+    this.lifecycle = new Lifecycle({ clock: this.clock, timeoutMs: options.shutdownTimeoutMs ?? 10_000 });
+    const id = config.identity;
+    this.signer = id.internalTokenSecret
+      ? new InternalTokenSigner({
+          key: id.internalTokenSecret,
+          ttlSeconds: id.ttlSeconds,
+          audience: id.audience,
+          issuer: id.issuer,
+          clock: this.clock,
+        })
+      : undefined;
+    this.state = this.build(config);
+    this.app = this.createApp(config);
+  }
+
+  get config(): GatewayConfig {
+    return this.state.config;
+  }
+
+  get url(): string | undefined {
+    return this.listenUrl;
+  }
+
+  get adminUrl(): string | undefined {
+    return this.adminListenUrl;
+  }
+
+  private build(config: GatewayConfig, previous?: RuntimeState): RuntimeState {
+    const state = buildState(
+      config,
+      {
+        clock: this.clock,
+        metrics: this.gm,
+        random: this.o.random,
+        store: this.o.rateLimitStore,
+        onHealthChange: (upstream, instance, healthy) =>
+          this.logger.warn(
+            { upstream, instance, healthy },
+            healthy ? 'instance healthy' : 'instance unhealthy',
+          ),
+      },
+      previous,
+    );
+    for (const g of state.groups.values()) for (const i of g.instances) this.metrics.trackBreaker(i.breaker);
+    return state;
+  }
+
+  private createApp(config: GatewayConfig): FastifyInstance {
+    const app = Fastify({
+      // Our own server: slow-client limits are enforced by Node's HTTP parser itself.
+      serverFactory: (handler) =>
+        createServer(
+          {
+            requestTimeout: config.requestTimeoutMs,
+            headersTimeout: config.headersTimeoutMs,
+            keepAliveTimeout: config.keepAliveTimeoutMs,
+            connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+          },
+          handler,
+        ),
+      trustProxy: config.trustProxy,
+      requestIdHeader: false,
+      return503OnClosing: false,
+    });
+    app.removeAllContentTypeParsers();
+    // Bodies are left unread here; the proxy path reads them itself, within the route's limit.
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    app.get('/__gateway/health/live', async () => ({ status: 'live' }));
+    app.get('/__gateway/health/ready', async (_request, reply) => {
+      if (this.lifecycle.shuttingDown) return reply.code(503).send({ status: 'draining' });
+      return { status: 'ready' };
+    });
+    const proxy = (
+      request: { raw: IncomingMessage; ip: string; protocol: string },
+      reply: { hijack(): void; raw: ServerResponse },
+    ) => {
+      reply.hijack();
+      this.lifecycle.requestStarted();
+      void this.handle(request.raw, reply.raw, request.ip, request.protocol);
+    };
+    app.all('/', proxy);
+    app.all('/*', proxy);
+    return app;
+  }
+
+  // The hot path ------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse, ip: string, proto: string): Promise<void> {
+    const start = performance.now();
+    const state = this.state;
+    const headers = req.headers;
+    const early: Early = {
+      res,
+      requestId: validId(headers['x-request-id']) ?? randomUUID(),
+      extraHeaders: undefined,
+      status: 0,
+    };
+    let route: CompiledRoute<RouteData> | undefined;
+    try {
+      const checked = checkPath(req.url ?? '');
+      if (!checked) throw new InvalidPathError();
+      const method = req.method ?? 'GET';
+      const m = state.router.match(method, checked.path);
+      const origin = headers.origin;
+      if (state.cors && origin !== undefined) {
+        if (method === 'OPTIONS' && headers['access-control-request-method'] !== undefined) {
+          const p = state.cors.preflight(origin, headers['access-control-request-method']);
+          res.writeHead(p.status, p.headers);
+          res.end();
+          early.status = p.status;
+          this.done(early, start, undefined);
+          return;
+        }
+        early.extraHeaders = state.cors.actual(origin);
+      }
+      if (m.kind === 'none') throw new RouteNotFoundError(checked.path);
+      if (m.kind === 'method') throw new MethodNotAllowedError(method, m.allow);
+      route = m.route;
+      const data = route.data;
+      const auth = await this.authenticate(state, req, data.auth);
+      if (data.rule) {
+        const key = data.keyPrefix + (data.rule.by === 'ip' || !auth ? ip : auth.clientKey);
+        const taken = state.store.take(key, data.rule);
+        const d = (taken instanceof Promise ? await taken : taken) as RateLimitDecision;
+        early.extraHeaders ??= {};
+        const extra = early.extraHeaders;
+        extra['ratelimit-limit'] = String(d.limit);
+        extra['ratelimit-remaining'] = String(d.remaining);
+        extra['ratelimit-reset'] = String(resetSeconds(d, data.rule));
+        if (!d.allowed) {
+          this.gm.rateLimited.inc({ route: route.name });
+          extra['retry-after'] = String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)));
+          const error = {
+            error: {
+              code: 'RATE_LIMITED',
+              message: 'Rate limit exceeded',
+              details: { retryAfterMs: d.retryAfterMs },
+            },
+          };
+          this.reply(early, 429, error, start, route);
+          return;
+        }
+      }
+      const body = hasBody(req) ? await readBody(req, data.bodyLimit) : null;
+      const out = this.upstreamHeaders(state, req, early.requestId, ip, proto, auth, body, data.timeoutMs);
+      const identityToken = this.signer ? await this.internalToken(auth) : undefined;
+      if (identityToken) out.push('x-trellis-identity', identityToken);
+      if (early.extraHeaders) early.extraHeaders['x-request-id'] = early.requestId;
+      else early.extraHeaders = { 'x-request-id': early.requestId };
+      const ex = new Exchange(
+        this,
+        res,
+        data.group,
+        data.metrics,
+        route.name,
+        early.requestId,
+        method,
+        upstreamPath(route, checked.path) + checked.query,
+        out,
+        body,
+        data.timeoutMs,
+        headers['idempotency-key'] !== undefined,
+        start,
+      );
+      ex.extraHeaders = early.extraHeaders;
+      ex.traceparent = out[out.indexOf('traceparent') + 1] as string;
+      ex.parentSpanId = parentSpanOf(headers.traceparent);
+      ex.clientKey = auth?.clientKey ?? ip;
+      data.group.budget.recordCall();
+      ex.run();
+    } catch (error) {
+      this.sendError(early, error);
+      this.done(early, start, route);
+    }
+  }
+
+  private async authenticate(
+    state: RuntimeState,
+    req: IncomingMessage,
+    need: RouteData['auth'],
+  ): Promise<Authenticated | undefined> {
+    const authz = req.headers.authorization;
+    const apiKey = req.headers['x-api-key'];
+    let auth: Authenticated | undefined;
+    const a = state.authenticator;
+    try {
+      if (authz !== undefined) {
+        if (!a)
+          throw new UnauthorizedError('Authentication is not configured', {
+            details: { reason: 'not_configured' },
+          });
+        if (authz.length < 8 || authz.slice(0, 7).toLowerCase() !== 'bearer ') {
+          throw new UnauthorizedError('Bearer token expected', { details: { reason: 'malformed' } });
+        }
+        const token = authz.slice(7).trim();
+        auth = a.cached(token) ?? (await a.verify(token));
+      } else if (typeof apiKey === 'string') {
+        if (!a)
+          throw new UnauthorizedError('Authentication is not configured', {
+            details: { reason: 'not_configured' },
+          });
+        auth = a.apiKey(apiKey);
+      }
+    } catch (error) {
+      this.gm.authFailures.inc({
+        reason: String((error as { details?: { reason?: string } }).details?.reason ?? 'invalid'),
+      });
+      throw error;
+    }
+    if (need === 'public') return auth;
+    if (!auth) {
+      this.gm.authFailures.inc({ reason: 'missing' });
+      throw new UnauthorizedError('Authentication required', { details: { reason: 'missing' } });
+    }
+    if (need !== 'required') {
+      const id = auth.identity;
+      const missing = need.scopes?.filter((s) => !id.scopes.includes(s)) ?? [];
+      if (missing.length) throw new ForbiddenError('Missing scope', { details: { missingScopes: missing } });
+      if (need.roles?.length && !need.roles.some((r) => id.roles.includes(r))) {
+        throw new ForbiddenError('Missing role', { details: { requiredRoles: need.roles } });
+      }
+    }
+    return auth;
+  }
+
+  /** The internal identity token for `auth` (anonymous when undefined), cached with it. */
+  private internalToken(auth: Authenticated | undefined): string | Promise<string> {
+    const signer = this.signer as InternalTokenSigner;
+    const now = this.clock.now();
+    const holder = auth ?? anonymous;
+    if (holder.internalToken && (holder.internalTokenRefreshAt ?? 0) > now) return holder.internalToken;
+    const ttl = this.state.config.identity.ttlSeconds * 1000;
+    return signer.sign(holder.identity).then((token) => {
+      holder.internalToken = token;
+      holder.internalTokenRefreshAt = now + ttl / 2;
+      return token;
+    });
+  }
+
+  private upstreamHeaders(
+    state: RuntimeState,
+    req: IncomingMessage,
+    requestId: string,
+    ip: string,
+    proto: string,
+    auth: Authenticated | undefined,
+    body: Buffer | null,
+    timeoutMs: number,
+  ): string[] {
+    const h = req.headers;
+    const idc = state.config.identity;
+    const out: string[] = [];
+    copyRequestHeaders(req.rawHeaders, out, idc.forwardAuthorization);
+    const trusted = state.config.trustProxy !== false;
+    const xff = h['x-forwarded-for'];
+    const socketIp = req.socket.remoteAddress ?? ip;
+    out.push(
+      'x-forwarded-for',
+      trusted && typeof xff === 'string' ? `${xff}, ${socketIp}` : socketIp,
+      'x-forwarded-proto',
+      proto,
+      'x-forwarded-host',
+      h.host ?? '',
+      'x-request-id',
+      requestId,
+      'x-correlation-id',
+      validId(h['x-correlation-id']) ?? requestId,
+      'traceparent',
+      childTraceparent(h.traceparent),
+      'x-trellis-deadline-ms',
+      String(this.deadlineMs(h['x-trellis-deadline-ms'], timeoutMs)),
+    );
+    if (body) out.push('content-length', String(body.length));
+    if (auth && idc.plainHeaders) {
+      const id = auth.identity;
+      out.push(
+        'x-user-id',
+        id.subject,
+        'x-user-kind',
+        id.kind,
+        'x-user-scopes',
+        id.scopes.join(' '),
+        'x-user-roles',
+        id.roles.join(','),
+      );
+      if (id.tenant) out.push('x-user-tenant', id.tenant);
+    }
+    return out;
+  }
+
+  /** A client may shorten the time budget, never extend it. */
+  private deadlineMs(incoming: string | string[] | undefined, routeMs: number): number {
+    if (typeof incoming === 'string' && /^\d{1,9}$/.test(incoming))
+      return Math.min(Number(incoming), routeMs);
+    return routeMs;
+  }
+
+  // ExchangeHost ------------------------------------------------------------------------------
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  sendError(target: Early | Exchange, error: unknown): void {
+    const res = target.res;
+    const r = toErrorResponse(error);
+    if (target instanceof Exchange) target.status = r.status;
+    else target.status = r.status;
+    if (r.status >= 500 && !(error as { code?: string }).code)
+      this.logger.error({ err: error }, 'gateway error');
+    this.gm.refused.inc({ code: r.body.error.code });
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const headers: Record<string, string> = {
+      ...target.extraHeaders,
+      ...r.headers,
+      'x-request-id': target.requestId,
+    };
+    if (r.status === 401) {
+      const reason = (error as { details?: { reason?: string } }).details?.reason;
+      headers['www-authenticate'] = reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"';
+    }
+    if (r.status === 403) headers['www-authenticate'] = 'Bearer error="insufficient_scope"';
+    if (r.status === 405) headers.allow = ((error as MethodNotAllowedError).allow ?? []).join(', ');
+    // The unread rest of a refused body is not drained: the connection is closed instead.
+    if (r.status === 413) headers.connection = 'close';
+    this.write(res, r.status, r.body, headers);
+  }
+
+  private reply(
+    early: Early,
+    status: number,
+    body: unknown,
+    start: number,
+    route: CompiledRoute<RouteData>,
+  ): void {
+    early.status = status;
+    this.write(early.res, status, body, { ...early.extraHeaders, 'x-request-id': early.requestId });
+    this.done(early, start, route);
+  }
+
+  private write(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
+    const text = JSON.stringify(body);
+    headers['content-type'] = 'application/json; charset=utf-8';
+    headers['content-length'] = String(Buffer.byteLength(text));
+    res.writeHead(status, headers);
+    res.end(text);
+  }
+
+  finished(ex: Exchange): void {
+    this.lifecycle.requestFinished();
+    if (this.state.config.accessLog) {
+      this.logger.info(
+        {
+          req_id: ex.requestId,
+          method: ex.method,
+          route: ex.routeName,
+          upstream: ex.group.name,
+          instance: ex.instance?.url,
+          status: ex.status || ex.res.statusCode,
+          attempts: ex.attempts,
+          client: ex.clientKey,
+          ms: Math.round((performance.now() - ex.start) * 100) / 100,
+        },
+        'proxied',
+      );
+    }
+    if (this.recorder) this.recordSpan(ex, ex.status || ex.res.statusCode);
+  }
+
+  private done(early: Early, start: number, route: CompiledRoute<RouteData> | undefined): void {
+    this.lifecycle.requestFinished();
+    const status = early.status || early.res.statusCode;
+    route?.data.metrics.byClass[(status / 100) | 0]?.inc();
+    if (this.state.config.accessLog) {
+      this.logger.info(
+        {
+          req_id: early.requestId,
+          route: route?.name,
+          status,
+          ms: Math.round((performance.now() - start) * 100) / 100,
+        },
+        'refused',
+      );
+    }
+  }
+
+  /** The gateway hop as a span, with the ids the upstream sees as its parent. */
+  private recordSpan(ex: Exchange, status: number): void {
+    const [, traceId = '', spanId = ''] = ex.traceparent.split('-');
+    const durationMs = performance.now() - ex.start;
+    (this.recorder as SpanRecorder).record({
+      traceId,
+      spanId,
+      parentSpanId: ex.parentSpanId,
+      name: `${ex.method} ${ex.routeName}`,
+      kind: 'server',
+      service: 'gateway',
+      startMs: Date.now() - durationMs,
+      durationMs,
+      status: status >= 500 ? 'error' : 'unset',
+      statusMessage: undefined,
+      attributes: {
+        'http.request.method': ex.method,
+        'http.response.status_code': status,
+        'trellis.request_id': ex.requestId,
+        'trellis.upstream': ex.group.name,
+        'trellis.attempts': ex.attempts,
+      },
+      events: [],
+    });
+  }
+
+  retried(group: UpstreamGroup): void {
+    this.gm.retries.inc({ upstream: group.name });
+  }
+
+  ejected(group: UpstreamGroup, instance: UpstreamInstance): void {
+    this.gm.ejections.inc({ upstream: group.name, instance: instance.url });
+    this.logger.warn(
+      { upstream: group.name, instance: instance.url, ejections: instance.ejections },
+      'instance ejected',
+    );
+  }
+
+  // Control -----------------------------------------------------------------------------------
+
+  async listen(options: { port?: number; host?: string; adminPort?: number } = {}): Promise<string> {
+    const host = options.host ?? '127.0.0.1';
+    await this.app.listen({ port: options.port ?? 0, host });
+    this.listenUrl = urlOf(this.app, host);
+    for (const c of this.state.checkers) c.start();
+    if (options.adminPort !== undefined) {
+      this.admin = this.createAdmin();
+      await this.admin.listen({ port: options.adminPort, host });
+      this.adminListenUrl = urlOf(this.admin, host);
+    }
+    this.logger.info({ url: this.listenUrl, admin: this.adminListenUrl }, 'gateway listening');
+    return this.listenUrl;
+  }
+
+  private createAdmin(): FastifyInstance {
+    const admin = Fastify();
+    admin.get('/metrics', async (_request, reply) => {
+      reply.type(this.metrics.contentType);
+      return this.metrics.text();
+    });
+    admin.get('/upstreams', async () => this.upstreams());
+    admin.get('/health/live', async () => ({ status: 'live' }));
+    admin.get('/health/ready', async (_request, reply) =>
+      this.lifecycle.shuttingDown ? reply.code(503).send({ status: 'draining' }) : { status: 'ready' },
+    );
+    return admin;
+  }
+
+  async reload(input: GatewayConfigInput): Promise<void> {
+    const config = parseGatewayConfig(input);
+    const old = this.state;
+    const next = this.build(config, old);
+    this.state = next;
+    if (this.listenUrl) for (const c of next.checkers) c.start();
+    await retireState(old, next);
+    this.logger.info(
+      { routes: config.routes.length, upstreams: Object.keys(config.upstreams) },
+      'gateway config reloaded',
+    );
+  }
+
+  watchConfigFile(path: string): () => void {
+    return watchGatewayConfigFile(
+      path,
+      (config) => this.reload(config),
+      (error) => this.logger.error({ err: error }, 'gateway config rejected; keeping the running one'),
+    );
+  }
+
+  upstreams(): Record<string, ReturnType<UpstreamInstance['status']>[]> {
+    const now = this.clock.now();
+    const out: Record<string, ReturnType<UpstreamInstance['status']>[]> = {};
+    for (const g of this.state.groups.values()) out[g.name] = g.instances.map((i) => i.status(now));
+    return out;
+  }
+
+  async checkHealthNow(): Promise<void> {
+    await Promise.all(this.state.checkers.map((c) => c.checkNow()));
+  }
+
+  close(): Promise<ShutdownReport> {
+    return this.lifecycle.shutdown('close', {
+      stopAccepting: () => {
+        for (const c of this.state.checkers) c.stop();
+        if (this.app.server.listening) this.app.server.close();
+        this.app.server.closeIdleConnections();
+      },
+      forceClose: () => this.app.server.closeAllConnections(),
+      close: async () => {
+        await this.app.close();
+        await this.admin?.close();
+        await retireState(this.state, undefined);
+      },
+    });
+  }
+}
+
+const anonymous: Authenticated = {
+  identity: { subject: 'anonymous', kind: 'anonymous', scopes: [], roles: [] },
+  clientKey: '',
+  expiresAt: Number.POSITIVE_INFINITY,
+};
+
+function parentSpanOf(traceparent: string | string[] | undefined): string | undefined {
+  if (typeof traceparent !== 'string') return undefined;
+  const m = /^00-[0-9a-f]{32}-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(traceparent);
+  return m?.[1];
+}
+
+function urlOf(app: FastifyInstance, host: string): string {
+  const address = app.server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
