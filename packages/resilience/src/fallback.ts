@@ -4,7 +4,7 @@
  */
 import { Listeners } from './listeners.js';
 import type { Policy, Work } from './policy.js';
-import { neverAborted } from './signal.js';
+import { abortError, neverAborted } from './signal.js';
 
 /** Configuration of a {@link FallbackPolicy}. */
 export interface FallbackOptions {
@@ -37,6 +37,7 @@ export class FallbackPolicy<R> implements Policy<R> {
 
   async execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T | R> {
     const sig = signal ?? neverAborted;
+    if (sig.aborted) throw abortError(sig);
     try {
       return await fn(sig);
     } catch (error) {

@@ -8,7 +8,7 @@ import { type Clock, systemClock } from '@trellis/core';
 import { BoundedMap } from './bounded-map.js';
 import { RateLimitedError } from './errors.js';
 import { fastNow } from './fast-clock.js';
-import { neverAborted } from './signal.js';
+import { abortError, neverAborted } from './signal.js';
 import { type BucketShape, type BucketState, bucketShape, refill, waitFor } from './token-bucket.js';
 import { int } from './validate.js';
 
@@ -93,8 +93,12 @@ export class KeyedRateLimiter {
     return { allowed: true, remaining: Math.floor(b.tokens), retryAfterMs: 0, limit: this.capacity };
   }
 
-  /** Runs `fn` when `key` has a token; otherwise throws `RateLimitedError` without running it. */
+  /**
+   * Runs `fn` when `key` has a token; otherwise throws `RateLimitedError` without running it.
+   * Throws `AbortedError` when `signal` is already aborted.
+   */
   execute<T>(key: string, fn: (signal: AbortSignal) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     const b = this.buckets.getOrCreate(key, this.create);
     const tokens = refill(this.shape, b, this.now());
     if (tokens < 1) return Promise.reject(RateLimitedError.fast(waitFor(this.shape, tokens, 1), key));

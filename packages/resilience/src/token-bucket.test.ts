@@ -1,4 +1,4 @@
-import { ManualClock } from '@trellis/core';
+import { isAbortedError, ManualClock } from '@trellis/core';
 import { describe, expect, it } from 'vitest';
 import { isRateLimitedError, type RateLimitedError } from './errors.js';
 import { KeyedRateLimiter } from './keyed-rate-limiter.js';
@@ -30,6 +30,20 @@ describe('TokenBucket', () => {
     expect(ran).toBe(false);
     expect(isRateLimitedError(error)).toBe(true);
     expect((error as RateLimitedError).retryAfterMs).toBe(500);
+  });
+
+  it('an aborted caller neither runs nor takes a token', async () => {
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1, clock: new ManualClock() });
+    const controller = new AbortController();
+    controller.abort();
+    const error = await bucket.execute(async () => 'x', controller.signal).catch((e: unknown) => e);
+    expect(isAbortedError(error)).toBe(true);
+    expect(bucket.tryTake()).toBe(true);
+    const keyed = new KeyedRateLimiter({ capacity: 1, refillPerSecond: 1, clock: new ManualClock() });
+    expect(isAbortedError(await keyed.execute('k', async () => 1, controller.signal).catch((e) => e))).toBe(
+      true,
+    );
+    expect(keyed.tryTake('k')).toBe(true);
   });
 
   it('respects initialTokens and costs above the capacity', () => {

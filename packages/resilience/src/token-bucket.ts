@@ -8,7 +8,7 @@ import { type Clock, systemClock } from '@trellis/core';
 import { RateLimitedError } from './errors.js';
 import { fastNow } from './fast-clock.js';
 import type { Policy, Work } from './policy.js';
-import { neverAborted } from './signal.js';
+import { abortError, neverAborted } from './signal.js';
 import { num } from './validate.js';
 
 /** Configuration of a {@link TokenBucket} (and of each bucket of a keyed limiter). */
@@ -100,8 +100,12 @@ export class TokenBucket implements Policy {
     return waitFor(this.shape, refill(this.shape, this.state, this.now()), cost);
   }
 
-  /** Runs `fn` if a token is available; otherwise throws `RateLimitedError` without running it. */
+  /**
+   * Runs `fn` if a token is available; otherwise throws `RateLimitedError` without running it
+   * (and without taking a token). Throws `AbortedError` when `signal` is already aborted.
+   */
   execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     if (!this.tryTake(1)) return Promise.reject(RateLimitedError.fast(this.retryAfterMs(1), ''));
     try {
       return Promise.resolve(fn(signal ?? neverAborted));

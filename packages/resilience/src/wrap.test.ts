@@ -1,4 +1,4 @@
-import { ManualClock } from '@trellis/core';
+import { isAbortedError, ManualClock } from '@trellis/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { Bulkhead } from './bulkhead.js';
 import { CircuitBreaker } from './circuit-breaker.js';
