@@ -96,10 +96,18 @@ describe('wrap', () => {
     expect(await fb.execute(() => Promise.reject(new Error('meh')))).toBe('fallback');
     await expect(fb.execute(() => Promise.reject(new Error('fatal')))).rejects.toThrow('fatal');
     const controller = new AbortController();
+    const aborted = fb
+      .execute(
+        (signal) =>
+          new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('gone')))),
+        controller.signal,
+      )
+      .catch((e: unknown) => e);
     controller.abort();
-    await expect(fb.execute(() => Promise.reject(new Error('aborted')), controller.signal)).rejects.toThrow(
-      'aborted',
-    );
+    expect(await aborted).toMatchObject({ message: 'gone' });
+    expect(
+      isAbortedError(await fb.execute(async () => 'x', controller.signal).catch((e: unknown) => e)),
+    ).toBe(true);
     expect(taken).toHaveLength(1);
   });
 });
