@@ -41,16 +41,34 @@ interface OutcomeRow {
   first_position: number | string | null;
 }
 
+const APPEND_SQL = 'SELECT * FROM trellis_append_events($1::jsonb, $2)';
+
+interface NamedQueryable {
+  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Runs the statement as a named prepared statement when `sql` exposes its pg client or pool
+ * (parsed and planned once per connection), else as a plain query.
+ */
+async function queryAppend(sql: Pick<SqlExecutor, 'query'>, values: unknown[]): Promise<OutcomeRow[]> {
+  const target =
+    (sql as { client?: NamedQueryable; pool?: NamedQueryable }).client ??
+    (sql as { pool?: NamedQueryable }).pool;
+  if (target && typeof target.query === 'function') {
+    const res = await target.query({ name: 'trellis_append_events', text: APPEND_SQL, values });
+    return res.rows as OutcomeRow[];
+  }
+  return sql.query<OutcomeRow>(APPEND_SQL, values);
+}
+
 /** Runs a batch of appends in one statement on `sql` (a transaction, or the pool for autocommit). */
 export async function runAppendBatch(
   sql: Pick<SqlExecutor, 'query'>,
   inputs: readonly PreparedAppend[],
   notify: boolean,
 ): Promise<AppendOutcome[]> {
-  const rows = await sql.query<OutcomeRow>('SELECT * FROM trellis_append_events($1::jsonb, $2)', [
-    encodeBatch(inputs),
-    notify,
-  ]);
+  const rows = await queryAppend(sql, [encodeBatch(inputs), notify]);
   const outcomes: AppendOutcome[] = [];
   for (const r of rows) {
     outcomes[r.idx] = {

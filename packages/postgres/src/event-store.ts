@@ -32,6 +32,8 @@ export interface PostgresEventStoreOptions extends EventStoreOptions {
   groupCommit?: boolean;
   /** Most appends per group-commit transaction (default 256). */
   maxBatchSize?: number;
+  /** Group-commit transactions in flight at once (default 1; see `GroupCommitWriter`). */
+  maxInFlight?: number;
   /** `pg_notify` on commit so other processes' readers wake at once (default true). */
   notify?: boolean;
 }
@@ -68,6 +70,7 @@ export class PostgresEventStore implements EventStore<SqlTransaction> {
     if (options.groupCommit ?? true) {
       this.writer = new GroupCommitWriter(db, this.hooks, {
         maxBatch: options.maxBatchSize ?? 256,
+        maxInFlight: options.maxInFlight ?? 1,
         notify: this.notify,
       });
     }

@@ -21,40 +21,52 @@ interface Pending {
  */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
-  private running: Promise<void> | undefined;
+  private inFlight = 0;
+  private readonly idleWaiters: Array<() => void> = [];
   /** Appends submitted and transactions (batches) used to write them, for monitoring. */
   readonly stats = { appends: 0, batches: 0, largestBatch: 0 };
 
   constructor(
     private readonly db: PostgresDatabase,
     private readonly hooks: AppendHookList<SqlTransaction>,
-    private readonly options: { maxBatch: number; notify: boolean },
+    private readonly options: { maxBatch: number; maxInFlight: number; notify: boolean },
   ) {}
 
   /** Queues an append; resolves after the transaction that wrote it committed. */
   submit(input: PreparedAppend): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      this.running ??= this.drain();
+      this.pump();
     });
   }
 
-  /** Resolves when the queue is empty. */
+  /** Resolves when the queue is empty and no flush is in flight. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.inFlight > 0 || this.queue.length > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.options.maxBatch);
-        this.stats.appends += batch.length;
-        this.stats.batches++;
-        this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-        await this.flush(batch);
-      }
-    } finally {
-      this.running = undefined;
+  /**
+   * Starts flushes while there is work and room. With `maxInFlight` > 1 the next batch is
+   * already waiting on the head lock while the previous one commits, so the server never
+   * idles between commits (appends submitted concurrently have no order among themselves;
+   * an append submitted after another *resolved* is always later in the log).
+   */
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.stats.appends += batch.length;
+      this.stats.batches++;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+      this.inFlight++;
+      void this.flush(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+        if (this.inFlight === 0 && this.queue.length === 0) {
+          for (const w of this.idleWaiters.splice(0)) w();
+        }
+      });
     }
   }
 
