@@ -4,7 +4,7 @@
  */
 import type { Context, Tracer } from '@opentelemetry/api';
 import { AbortedError, type Clock, isTrellisError, type TrellisError } from '@trellis/core';
-import type { Policy } from '@trellis/resilience';
+import { Bulkhead, type Policy } from '@trellis/resilience';
 import { type AgentLimit, AgentLimitExceededError, ModelProviderError } from '../errors.js';
 import type { Principal } from '../identity.js';
 import {
@@ -19,7 +19,6 @@ import type { ModelProvider } from '../providers/provider.js';
 import type { AgentRunRecord, PendingApproval, RunStore, ToolCallRecord } from '../store/run-record.js';
 import type { ToolExecutor } from '../tools/executor.js';
 import { endSpan, startChildSpan, traceIdOf } from '../tracing.js';
-import { ConcurrencyLimit } from './concurrency.js';
 import type { AgentEvent } from './events.js';
 import type { AgentLimits } from './limits.js';
 import { lastAssistantText, notExecutedResults, type RunResult } from './run-result.js';
@@ -52,7 +51,8 @@ export interface Invocation {
 export class RunDriver {
   record: AgentRunRecord;
   readonly signal: AbortSignal;
-  readonly limiter: ConcurrencyLimit;
+  /** Bounds the run's parallel tool calls; queued calls wait (their timeout includes the wait). */
+  readonly limiter: Bulkhead;
   private readonly deadline = new AbortController();
 
   constructor(
@@ -61,7 +61,10 @@ export class RunDriver {
   ) {
     this.record = inv.record;
     this.signal = inv.signal ? AbortSignal.any([this.deadline.signal, inv.signal]) : this.deadline.signal;
-    this.limiter = new ConcurrencyLimit(deps.maxParallelToolCalls);
+    this.limiter = new Bulkhead({
+      maxConcurrent: deps.maxParallelToolCalls,
+      maxQueue: Number.POSITIVE_INFINITY,
+    });
   }
 
   get user(): Principal {

@@ -15,8 +15,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Tracer } from '@opentelemetry/api';
 import type { Clock } from '@trellis/core';
+import { Bulkhead } from '@trellis/resilience';
 import { type Principal, toPrincipal, type UserIdentity } from '../identity.js';
-import { ConcurrencyLimit } from '../loop/concurrency.js';
 import type { ToolResult } from '../messages.js';
 import { ToolExecutor } from '../tools/executor.js';
 import { ToolRegistry } from '../tools/registry.js';
@@ -67,7 +67,10 @@ export function createMcpServer(options: McpToolServerOptions & { user: UserIden
     ...(options.maxResultChars ? { maxResultChars: options.maxResultChars } : {}),
     exposeToolErrors: options.exposeToolErrors ?? false,
   });
-  const limiter = new ConcurrencyLimit(options.maxConcurrentCalls ?? 4);
+  const limiter = new Bulkhead({
+    maxConcurrent: options.maxConcurrentCalls ?? 4,
+    maxQueue: Number.POSITIVE_INFINITY,
+  });
   const server = new Server(
     { name: options.name ?? 'trellis-tools', version: options.version ?? '0.1.0' },
     { capabilities: { tools: {} } },
