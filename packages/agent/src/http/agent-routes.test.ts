@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createParser } from 'eventsource-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UserIdentity } from '../identity.js';
 import { Agent } from '../loop/agent.js';
@@ -55,15 +54,18 @@ const as = (user: UserIdentity, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
+/** Reads an SSE response into its events (frames split on blank lines, as the spec says). */
 async function sse(res: Response): Promise<Array<{ event: string; data: unknown }>> {
-  const events: Array<{ event: string; data: unknown }> = [];
-  const parser = createParser({
-    onEvent: (e) => events.push({ event: e.event ?? 'message', data: JSON.parse(e.data) }),
+  const frames = (await res.text()).split('\n\n').filter((f) => f.trim() !== '' && !f.startsWith(':'));
+  return frames.map((frame) => {
+    const lines = frame.split('\n');
+    const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+    const data = lines
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6))
+      .join('\n');
+    return { event, data: JSON.parse(data) };
   });
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
-    parser.feed(decoder.decode(chunk, { stream: true }));
-  return events;
 }
 
 describe('assistant HTTP routes', () => {
