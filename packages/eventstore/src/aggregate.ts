@@ -1,4 +1,6 @@
+import { type Clock, systemClock } from '@trellis/core';
 import type { DomainEvent, EventLike, EventMetadata, NewEvent } from './domain-event.js';
+import { isConcurrencyError } from './errors.js';
 import type { AppendResult, EventStore, TransactionContext } from './event-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
@@ -23,6 +25,10 @@ export interface AggregateClass<A extends Aggregate> {
 export interface LoadOptions<Tx extends TransactionContext> {
   /** Read snapshots from (and write refreshed ones to) this store. */
   snapshots?: SnapshotStore<Tx>;
+  /** Overrides the class's `snapshotEvery` for this call. */
+  snapshotEvery?: number;
+  /** Time source for snapshot timestamps (default the system clock). */
+  clock?: Clock;
   /** Load inside an open transaction. */
   tx?: Tx;
 }
@@ -134,15 +140,15 @@ export abstract class Aggregate<TEvent extends EventLike = EventLike> {
       ...(options.tx ? { tx: options.tx } : {}),
     });
     this.markCommitted(result.nextExpectedVersion);
-    const every = ctor.snapshotEvery;
+    const every = options.snapshotEvery ?? ctor.snapshotEvery;
     if (options.snapshots && every && Math.floor(before / every) < Math.floor(this.version / every)) {
-      await options.snapshots.save(this.snapshot(), options.tx ? { tx: options.tx } : {});
+      await options.snapshots.save(this.snapshot(options.clock), options.tx ? { tx: options.tx } : {});
     }
     return result;
   }
 
   /** This aggregate's snapshot at its current version. */
-  snapshot(): {
+  snapshot(clock: Clock = systemClock): {
     streamId: string;
     aggregateType: string;
     version: number;
@@ -157,7 +163,7 @@ export abstract class Aggregate<TEvent extends EventLike = EventLike> {
       version: this.version,
       schemaVersion: ctor.snapshotVersion ?? 1,
       state: structuredClone(this.toSnapshot()),
-      takenAt: new Date(),
+      takenAt: new Date(clock.now()),
     };
   }
 
@@ -200,11 +206,45 @@ export abstract class Aggregate<TEvent extends EventLike = EventLike> {
     const events: DomainEvent[] = await store.getEvents(id, from, txOption);
     for (const e of events) aggregate.applyEvent(e);
     aggregate.persistedVersion = aggregate.version;
-    const every = ctor.snapshotEvery;
+    const every = options.snapshotEvery ?? ctor.snapshotEvery;
     if (options.snapshots && every && aggregate.version - from >= every) {
-      await options.snapshots.save(aggregate.snapshot(), txOption);
+      await options.snapshots.save(aggregate.snapshot(options.clock), txOption);
     }
     return aggregate;
+  }
+
+  /**
+   * Load, run a command, save, and on a `ConcurrencyError` start over from a fresh load (up
+   * to `retries` more times): the usual optimistic-concurrency loop of a command handler.
+   * `command` may run several times, so it must only touch the aggregate.
+   *
+   * Throws the command's own errors at once, and `ConcurrencyError` when retries run out.
+   *
+   * @example
+   * ```ts
+   * await OrderAggregate.update(store, 'order-1', (order) => order.addItem('p1', 2), { retries: 3 });
+   * ```
+   */
+  static async update<A extends Aggregate, Tx extends TransactionContext>(
+    this: AggregateClass<A>,
+    store: EventStore<Tx>,
+    id: string,
+    command: (aggregate: A) => void | Promise<void>,
+    options: SaveOptions<Tx> & { retries?: number } = {},
+  ): Promise<A> {
+    const retries = options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass `update` was called on.
+      const aggregate = (await Aggregate.load.call(this, store, id, options)) as A;
+      await command(aggregate);
+      try {
+        await aggregate.save(store, options);
+        return aggregate;
+      } catch (err) {
+        // Inside a caller's transaction a retry cannot see newer events: let the caller retry.
+        if (!isConcurrencyError(err) || attempt >= retries || options.tx) throw err;
+      }
+    }
   }
 }
 

@@ -67,6 +67,26 @@ export function aggregateTests<Tx extends TransactionContext>(ctx: ConformanceCo
     expect((await OrderAggregate.load(store, 'order-1')).state.status).toBe('submitted');
   });
 
+  it('retries a command on ConcurrencyError with update(), never on its own errors', async () => {
+    const { store } = ctx;
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => Counter.update(store, 'c-u', (c) => c.increment(2), { retries: 20 })),
+    );
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect((await Counter.load(store, 'c-u')).state.total).toBe(16);
+    let calls = 0;
+    const boom = await Counter.update(store, 'c-u', () => {
+      calls++;
+      throw new Error('invalid command');
+    }).catch((e) => e);
+    expect([boom.message, calls]).toEqual(['invalid command', 1]);
+    const raced = await Promise.allSettled(
+      Array.from({ length: 4 }, () => Counter.update(store, 'c-u', (c) => c.increment(), { retries: 0 })),
+    );
+    expect(raced.some((r) => r.status === 'fulfilled')).toBe(true);
+    for (const r of raced) if (r.status === 'rejected') expect(isConcurrencyError(r.reason)).toBe(true);
+  });
+
   it('takes a snapshot every N events and loads snapshot plus tail', async () => {
     const { store, storage } = ctx;
     const snapshots = storage.snapshots;
