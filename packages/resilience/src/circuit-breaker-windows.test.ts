@@ -55,6 +55,21 @@ describe('count-based window', () => {
     expect(breaker.metrics.window.failureRate).toBeCloseTo(0.75);
   });
 
+  it('starts a fresh window after closing: failures from before the outage do not re-trip it', async () => {
+    const { breaker, clock, transitions } = setup({
+      window: { type: 'count', size: 10 },
+      failureRateThreshold: 0.5,
+      minimumCalls: 2,
+      timeout: 1000,
+    });
+    await run(breaker, 'xx');
+    await clock.advance(1000);
+    await run(breaker, '.'); // probe closes it
+    await run(breaker, '..x');
+    expect(transitions).toEqual(['OPEN:failureRate', 'HALF_OPEN:timeoutElapsed', 'CLOSED:probeSuccess']);
+    expect(breaker.metrics.window).toMatchObject({ calls: 3, failures: 1 });
+  });
+
   it('combines the consecutive threshold with the rate: whichever is reached first', async () => {
     const { breaker, transitions } = setup({
       failureThreshold: 3,

@@ -103,6 +103,29 @@ describe('retry', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  it('a caller abort during an attempt rethrows that attempt’s error without retrying', async () => {
+    const clock = new ManualClock();
+    const controller = new AbortController();
+    const policy = retry({ maxAttempts: 5, backoff: { initialDelay: 0 }, clock });
+    const reasons: string[] = [];
+    policy.onGiveUp((e) => reasons.push(e.reason));
+    let attempts = 0;
+    const p = policy
+      .execute(
+        (signal) =>
+          new Promise((_, reject) => {
+            attempts++;
+            signal.addEventListener('abort', () => reject(new Error('request cancelled')));
+          }),
+        controller.signal,
+      )
+      .catch((e: unknown) => e);
+    controller.abort();
+    expect(await p).toMatchObject({ message: 'request cancelled' });
+    expect(attempts).toBe(1);
+    expect(reasons).toEqual(['aborted']);
+  });
+
   it('gives up when the shared retry budget is spent', async () => {
     const clock = new ManualClock();
     const budget = new RetryBudget({ ratio: 0.5, minRetriesPerSecond: 0, windowMs: 10_000, clock });
