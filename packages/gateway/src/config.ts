@@ -31,7 +31,7 @@ const upstreamSchema = z.object({
       /** Attempts in total, the first one included. */
       attempts: positiveInt.default(2),
       /** Retries allowed as a share of requests (Envoy-style retry budget). */
-      budgetRatio: z.number().min(0).max(1).default(0.2),
+      budgetRatio: z.number().gt(0).max(1).default(0.2),
       /** Retries always allowed per second, whatever the traffic. */
       minRetriesPerSecond: z.number().min(0).default(5),
     })

@@ -121,6 +121,7 @@ class GatewayImpl implements Gateway, ExchangeHost {
   private adminListenUrl: string | undefined;
   private readonly recorder: SpanRecorder | undefined;
   private readonly o: GatewayOptions;
+  private lastStoreErrorLog = 0;
 
   constructor(options: GatewayOptions) {
     this.o = options;
@@ -172,6 +173,13 @@ class GatewayImpl implements Gateway, ExchangeHost {
         metrics: this.gm,
         random: this.o.random,
         store: this.o.rateLimitStore,
+        onStoreError: (error) => {
+          // One line per second at most: a Redis outage must not flood the logs.
+          const now = Date.now();
+          if (now - this.lastStoreErrorLog < 1000) return;
+          this.lastStoreErrorLog = now;
+          this.logger.warn({ err: error }, 'rate-limit store failed; deciding locally');
+        },
         onHealthChange: (upstream, instance, healthy) =>
           this.logger.warn(
             { upstream, instance, healthy },
@@ -568,6 +576,7 @@ class GatewayImpl implements Gateway, ExchangeHost {
 
   async listen(options: { port?: number; host?: string; adminPort?: number } = {}): Promise<string> {
     const host = options.host ?? '127.0.0.1';
+    await this.storeReady(this.state.store);
     await this.app.listen({ port: options.port ?? 0, host });
     this.listenUrl = urlOf(this.app, host);
     for (const c of this.state.checkers) c.start();
@@ -578,6 +587,25 @@ class GatewayImpl implements Gateway, ExchangeHost {
     }
     this.logger.info({ url: this.listenUrl, admin: this.adminListenUrl }, 'gateway listening');
     return this.listenUrl;
+  }
+
+  /** Waits (bounded) for a shared store to connect; a store that stays down is handled by its fallback. */
+  private async storeReady(store: RateLimitStore): Promise<void> {
+    if (!store.ready) return;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 2_000);
+    });
+    try {
+      await Promise.race([
+        store
+          .ready()
+          .catch((error: unknown) => this.logger.warn({ err: error }, 'rate-limit store not ready')),
+        limit,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private createAdmin(): FastifyInstance {
@@ -598,6 +626,7 @@ class GatewayImpl implements Gateway, ExchangeHost {
     const config = parseGatewayConfig(input);
     const old = this.state;
     const next = this.build(config, old);
+    if (next.store !== old.store) await this.storeReady(next.store);
     this.state = next;
     if (this.listenUrl) for (const c of next.checkers) c.start();
     await retireState(old, next);

@@ -13,6 +13,8 @@ export type { RateLimitDecision };
 export interface RateLimitStore {
   /** Takes one token from `key`'s bucket shaped by `rule`. */
   take(key: string, rule: RateLimitRule): RateLimitDecision | Promise<RateLimitDecision>;
+  /** Resolves when the store can answer (a connection is up). */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }
 

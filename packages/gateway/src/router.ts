@@ -1,7 +1,9 @@
 /**
  * Routing by path prefix and method. Prefixes match whole segments, longest first, so
- * `/api/orders` wins over `/api` and never matches `/api/ordersx`. A path that matches a
- * prefix but none of its methods is a 405 with the allowed methods.
+ * `/api/orders` wins over `/api` and never matches `/api/ordersx`. The longest matching prefix
+ * owns the path: several routes may share it with different methods (reads to one upstream,
+ * writes to another), and a method none of them allows is a 405, never a fall-through to a
+ * shorter prefix that the route's author did not mean to expose.
  */
 import type { RouteConfig } from './config.js';
 
@@ -55,9 +57,13 @@ export class Router<T> {
   match(method: string, path: string): RouteMatch<T> {
     let allow: string[] | undefined;
     const routes = this.routes;
+    let owner: string | undefined;
     for (let i = 0; i < routes.length; i++) {
       const route = routes[i] as CompiledRoute<T>;
+      // The longest matching prefix owns the path: a shorter one never catches its other methods.
+      if (owner !== undefined && route.prefix !== owner) break;
       if (!prefixMatches(route.prefix, path)) continue;
+      owner = route.prefix;
       if (!route.methods || route.methods.has(method) || (method === 'HEAD' && route.methods.has('GET'))) {
         return this.found[i] as RouteMatch<T>;
       }

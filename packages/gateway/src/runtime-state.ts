@@ -48,6 +48,7 @@ export interface BuildOptions {
   /** A store given by the caller replaces the configured one. */
   store?: RateLimitStore;
   onHealthChange?: (upstream: string, instance: string, healthy: boolean) => void;
+  onStoreError?: (error: unknown) => void;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -98,7 +99,10 @@ export function buildState(config: GatewayConfig, o: BuildOptions, previous?: Ru
             keyPrefix: config.rateLimit.keyPrefix,
             timeoutMs: config.rateLimit.redisTimeoutMs,
             failOpen: config.rateLimit.failOpen,
-            onFallback: () => o.metrics.rateLimitFallbacks.inc(),
+            onFallback: (error) => {
+              o.metrics.rateLimitFallbacks.inc();
+              o.onStoreError?.(error);
+            },
           })
         : new MemoryRateLimitStore({ clock: o.clock }));
   return {
