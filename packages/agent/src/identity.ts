@@ -44,7 +44,8 @@ export const userIdentitySchema = z.object({
  */
 export class Principal {
   readonly id: string;
-  readonly permissions: ReadonlySet<string>;
+  // Private, so not even a cast lets a tool add to it (Object.freeze is shallow).
+  readonly #permissions: Set<string>;
   readonly roles: readonly string[];
   readonly tenantId: string | undefined;
   readonly name: string | undefined;
@@ -56,7 +57,7 @@ export class Principal {
       throw new UnauthorizedError('A run needs an authenticated user id');
     }
     this.id = identity.id;
-    this.permissions = new Set(identity.permissions);
+    this.#permissions = new Set(identity.permissions);
     this.roles = Object.freeze([...(identity.roles ?? [])]);
     this.tenantId = identity.tenantId;
     this.name = identity.name;
@@ -64,14 +65,19 @@ export class Principal {
     Object.freeze(this);
   }
 
+  /** The granted permissions (a copy). */
+  get permissions(): ReadonlySet<string> {
+    return new Set(this.#permissions);
+  }
+
   /** True when the user holds `permission`. */
   can(permission: string): boolean {
-    return this.permissions.has(permission);
+    return this.#permissions.has(permission);
   }
 
   /** True when the user holds every one of `permissions`. */
   canAll(permissions: readonly string[]): boolean {
-    return permissions.every((p) => this.permissions.has(p));
+    return permissions.every((p) => this.#permissions.has(p));
   }
 
   /** Throws `ForbiddenError` when the user lacks `permission`. */
@@ -93,7 +99,7 @@ export class Principal {
   toJSON(): UserIdentity {
     const out: { -readonly [K in keyof UserIdentity]: UserIdentity[K] } = {
       id: this.id,
-      permissions: [...this.permissions],
+      permissions: [...this.#permissions],
     };
     if (this.roles.length > 0) out.roles = [...this.roles];
     if (this.tenantId !== undefined) out.tenantId = this.tenantId;
