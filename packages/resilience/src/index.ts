@@ -5,12 +5,8 @@
  */
 export { Backoff, type BackoffOptions, type Jitter } from './backoff.js';
 export { Bulkhead, type BulkheadOptions, bulkhead } from './bulkhead.js';
-export {
-  CircuitBreaker,
-  type CircuitBreakerMetrics,
-  type StateChangeEvent,
-  type StateChangeReason,
-} from './circuit-breaker.js';
+export { CircuitBreaker } from './circuit-breaker.js';
+export type { CircuitBreakerMetrics, StateChangeEvent, StateChangeReason } from './circuit-breaker-events.js';
 export type { CircuitBreakerOptions, SlidingWindowOptions } from './circuit-breaker-options.js';
 export type { BreakerSnapshot } from './circuit-breaker-snapshot.js';
 export { CircuitState } from './circuit-state.js';

@@ -6,7 +6,8 @@
  */
 import { type Clock, isValidationError, systemClock, ValidationError } from '@trellis/core';
 import { BoundedMap } from './bounded-map.js';
-import { CircuitBreaker, type StateChangeEvent } from './circuit-breaker.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import type { StateChangeEvent } from './circuit-breaker-events.js';
 import type { CircuitBreakerOptions } from './circuit-breaker-options.js';
 import type { BreakerSnapshot } from './circuit-breaker-snapshot.js';
 import { CircuitState } from './circuit-state.js';
