@@ -24,13 +24,8 @@ export {
 export { PayloadTooLargeError } from './http/http-io.js';
 export { agentEventJson, encodeSseEvent, type SseOptions, writeSse } from './http/sse.js';
 export { Principal, toPrincipal, type UserIdentity, userIdentitySchema } from './identity.js';
-export {
-  Agent,
-  type AgentOptions,
-  type AgentRunStream,
-  type ResumeInput,
-  type RunInput,
-} from './loop/agent.js';
+export { Agent } from './loop/agent.js';
+export type { AgentOptions, AgentRunStream, ResumeInput, RunInput } from './loop/agent-types.js';
 export {
   AGENT_PERMISSIONS,
   type ApprovalDecisionInput,

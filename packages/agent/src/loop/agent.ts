@@ -1,6 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
 import {
-  AbortedError,
   type Clock,
   ConflictError,
   NotFoundError,
@@ -8,7 +7,6 @@ import {
   uuidv7,
   ValidationError,
 } from '@trellis/core';
-import type { Policy } from '@trellis/resilience';
 import { z } from 'zod';
 import { type Principal, toPrincipal, type UserIdentity } from '../identity.js';
 import { emptyUsage } from '../messages.js';
@@ -23,80 +21,19 @@ import {
 } from '../store/run-record.js';
 import { ToolExecutor } from '../tools/executor.js';
 import { ToolRegistry } from '../tools/registry.js';
-import type { ToolInput } from '../tools/tool.js';
 import { activeContext, defaultTracer, endSpan, SpanKind, startChildSpan } from '../tracing.js';
+import type { AgentOptions, AgentRunStream, ResumeInput, RunInput } from './agent-types.js';
 import {
   AGENT_PERMISSIONS,
   type ApprovalDecisionInput,
   applyDecisions,
-  type CanApprove,
   ownerOrApprover,
 } from './approvals.js';
-import { EventChannel } from './event-channel.js';
+import { streamRun } from './event-channel.js';
 import type { AgentEvent } from './events.js';
 import { type AgentLimits, resolveLimits } from './limits.js';
 import { type DriverDeps, RunDriver } from './run-driver.js';
 import type { RunResult } from './run-result.js';
-
-/** Configuration of an {@link Agent}. */
-export interface AgentOptions {
-  model: ModelProvider;
-  tools: ToolRegistry | readonly ToolInput[];
-  /** Where runs are kept (default in memory; use `SqlRunStore` to survive restarts). */
-  store?: RunStore;
-  /** System prompt, fixed or per user. */
-  system?: string | ((user: Principal) => string);
-  limits?: Partial<AgentLimits>;
-  /** Tool calls of one run executing at once (default 4). */
-  maxParallelToolCalls?: number;
-  /** Timeout of tools that set none (default 30 000 ms). */
-  toolTimeoutMs?: number;
-  /** Tool results longer than this are cut (default 32 000 characters). */
-  maxResultChars?: number;
-  /** Show unexpected tool error messages to the model (default false: generic message). */
-  exposeToolErrors?: boolean;
-  /** A policy around every model call (e.g. a `CircuitBreaker` for the provider). */
-  modelPolicy?: Policy;
-  /** Who may decide approvals (default: the run's user, or `agent:approve:any`). */
-  canApprove?: CanApprove;
-  clock?: Clock;
-  tracer?: Tracer;
-  /** Name for spans (default `assistant`). */
-  name?: string;
-}
-
-/** Starting a run. */
-export interface RunInput {
-  /** The authenticated end user; every tool call runs with exactly this identity. */
-  user: UserIdentity | Principal;
-  /** The user's message. */
-  input: string;
-  /** Continue the conversation of this finished run of the same user. */
-  continueFrom?: string;
-  /** Choose the run id (e.g. an idempotency key); default a new UUIDv7. */
-  runId?: string;
-  /** Tighter or looser limits for this run. */
-  limits?: Partial<AgentLimits>;
-  /** Cancels the run (e.g. the HTTP client went away). */
-  signal?: AbortSignal;
-}
-
-/** Resuming a run paused for approval. */
-export interface ResumeInput {
-  runId: string;
-  /** The run's own user (tools run with this identity's *current* permissions). */
-  user: UserIdentity | Principal;
-  /** Decisions to record first (optional if already decided with `decide`). */
-  decisions?: ApprovalDecisionInput[];
-  limits?: Partial<AgentLimits>;
-  signal?: AbortSignal;
-}
-
-/** A run in progress, streamed: iterate the events; `result` settles when the run stops. */
-export interface AgentRunStream extends AsyncIterable<AgentEvent> {
-  readonly runId: string;
-  readonly result: Promise<RunResult>;
-}
 
 const runInputSchema = z.object({
   input: z.string().min(1).max(100_000),
@@ -169,9 +106,7 @@ export class Agent {
   /** Like {@link run}, reporting events as they happen. Leaving the `for await` early cancels the run. */
   stream(input: RunInput): AgentRunStream {
     const runId = input.runId ?? uuidv7(this.clock.now());
-    return this.streamed(runId, input.signal, (signal, emit) =>
-      this.start({ ...input, signal }, runId, emit),
-    );
+    return streamRun(runId, input.signal, (signal, emit) => this.start({ ...input, signal }, runId, emit));
   }
 
   /** Resumes a run paused for approval (recording `decisions` first, if given). */
@@ -181,7 +116,7 @@ export class Agent {
 
   /** Like {@link resume}, reporting events as they happen. */
   resumeStream(input: ResumeInput): AgentRunStream {
-    return this.streamed(input.runId, input.signal, (signal, emit) =>
+    return streamRun(input.runId, input.signal, (signal, emit) =>
       this.continueRun({ ...input, signal }, emit),
     );
   }
@@ -317,29 +252,5 @@ export class Agent {
     endSpan(span, 'error' in result ? { code: result.error.code, message: result.error.message } : undefined);
     emit({ type: 'run-finished', runId: record.id, result });
     return result;
-  }
-
-  private streamed(
-    runId: string,
-    callerSignal: AbortSignal | undefined,
-    go: (signal: AbortSignal, emit: (e: AgentEvent) => void) => Promise<RunResult>,
-  ): AgentRunStream {
-    const controller = new AbortController();
-    const signal = callerSignal ? AbortSignal.any([controller.signal, callerSignal]) : controller.signal;
-    const channel = new EventChannel<AgentEvent>(() =>
-      controller.abort(new AbortedError('The event stream was closed')),
-    );
-    const result = go(signal, (e) => channel.push(e)).then(
-      (r) => {
-        channel.close();
-        return r;
-      },
-      (err: unknown) => {
-        channel.fail(err);
-        throw err;
-      },
-    );
-    result.catch(() => {}); // the iterator reports it too; an unawaited result must not crash the process
-    return { runId, result, [Symbol.asyncIterator]: () => channel[Symbol.asyncIterator]() };
   }
 }

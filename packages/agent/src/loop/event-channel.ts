@@ -1,13 +1,18 @@
-/**
- * A one-consumer async queue: the loop pushes events without waiting, the consumer pulls them
- * with `for await`. Breaking out of the loop calls `onCancel`, so a streaming caller that goes
- * away stops the run instead of leaving it to run unseen.
- */
+import { AbortedError } from '@trellis/core';
+import type { AgentRunStream } from './agent-types.js';
+import type { AgentEvent } from './events.js';
+import type { RunResult } from './run-result.js';
+
 interface Waiter<T> {
   resolve: (result: IteratorResult<T>) => void;
   reject: (error: unknown) => void;
 }
 
+/**
+ * A one-consumer async queue: the loop pushes events without waiting, the consumer pulls them
+ * with `for await`. Breaking out of the loop calls `onCancel`, so a streaming caller that goes
+ * away stops the run instead of leaving it to run unseen.
+ */
 export class EventChannel<T> implements AsyncIterable<T> {
   private readonly buffer: T[] = [];
   private waiter: Waiter<T> | undefined;
@@ -71,4 +76,32 @@ export class EventChannel<T> implements AsyncIterable<T> {
     this.waiter = undefined;
     return waiter;
   }
+}
+
+/**
+ * Runs `go` with events flowing into a channel: the returned stream yields them, `result`
+ * settles with the run. Leaving the iteration early aborts the signal handed to `go`.
+ */
+export function streamRun(
+  runId: string,
+  callerSignal: AbortSignal | undefined,
+  go: (signal: AbortSignal, emit: (e: AgentEvent) => void) => Promise<RunResult>,
+): AgentRunStream {
+  const controller = new AbortController();
+  const signal = callerSignal ? AbortSignal.any([controller.signal, callerSignal]) : controller.signal;
+  const channel = new EventChannel<AgentEvent>(() =>
+    controller.abort(new AbortedError('The event stream was closed')),
+  );
+  const result = go(signal, (e) => channel.push(e)).then(
+    (r) => {
+      channel.close();
+      return r;
+    },
+    (err: unknown) => {
+      channel.fail(err);
+      throw err;
+    },
+  );
+  result.catch(() => {}); // the iterator reports it too; an unawaited result must not crash the process
+  return { runId, result, [Symbol.asyncIterator]: () => channel[Symbol.asyncIterator]() };
 }

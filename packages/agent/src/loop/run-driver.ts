@@ -7,20 +7,14 @@ import { AbortedError, type Clock, isTrellisError, type TrellisError } from '@tr
 import { Bulkhead, type Policy } from '@trellis/resilience';
 import { type AgentLimit, AgentLimitExceededError, ModelProviderError } from '../errors.js';
 import type { Principal } from '../identity.js';
-import {
-  addUsage,
-  type ModelDelta,
-  type ModelRequest,
-  type ModelResponse,
-  type ToolCall,
-  type ToolResult,
-} from '../messages.js';
+import type { ModelResponse, ToolCall, ToolResult } from '../messages.js';
 import type { ModelProvider } from '../providers/provider.js';
 import type { AgentRunRecord, PendingApproval, RunStore, ToolCallRecord } from '../store/run-record.js';
 import type { ToolExecutor } from '../tools/executor.js';
-import { endSpan, startChildSpan, traceIdOf } from '../tracing.js';
+import { traceIdOf } from '../tracing.js';
 import type { AgentEvent } from './events.js';
 import type { AgentLimits } from './limits.js';
+import { callModel } from './model-step.js';
 import { lastAssistantText, notExecutedResults, type RunResult } from './run-result.js';
 import { resumePendingStep, runToolCalls } from './tool-step.js';
 
@@ -104,7 +98,7 @@ export class RunDriver {
       if (this.record.steps.length >= limits.maxSteps) return this.limit('maxSteps', limits.maxSteps, []);
       if (totalTokens(this.record) >= limits.tokenBudget)
         return this.limit('tokenBudget', limits.tokenBudget, []);
-      const response = await this.callModel();
+      const response = await callModel(this);
       if ('status' in response) return response;
       const calls = response.toolCalls;
       if (totalTokens(this.record) > limits.tokenBudget)
@@ -145,93 +139,6 @@ export class RunDriver {
     if (this.signal.aborted) return this.stopped([]);
     await this.save();
     return undefined;
-  }
-
-  private async callModel(): Promise<ModelResponse | RunResult> {
-    const step = this.record.steps.length + 1;
-    const runId = this.record.id;
-    this.emit({ type: 'step-started', runId, step });
-    const { model, modelPolicy, executor, clock, tracer } = this.deps;
-    const request: ModelRequest = {
-      messages: [...this.record.messages],
-      tools: executor.registry.specs(this.user),
-    };
-    if (this.record.system) request.system = this.record.system;
-    if (this.inv.limits.maxOutputTokens) request.maxOutputTokens = this.inv.limits.maxOutputTokens;
-    const { span } = startChildSpan(
-      tracer,
-      `chat ${model.model}`,
-      {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.provider.name': model.provider,
-        'gen_ai.request.model': model.model,
-        'trellis.agent.run_id': runId,
-        'trellis.agent.step': step,
-      },
-      this.inv.trace,
-    );
-    const names = new Map<number, { id: string; name: string }>();
-    const onDelta = (d: ModelDelta) => {
-      if (d.type === 'text') this.emit({ type: 'text-delta', runId, step, text: d.text });
-      else if (d.type === 'tool-call-start') names.set(d.index, { id: d.id, name: d.name });
-      else {
-        const toolName = names.get(d.index)?.name ?? '';
-        this.emit({
-          type: 'tool-call-delta',
-          runId,
-          step,
-          index: d.index,
-          toolCallId: d.id,
-          toolName,
-          argumentsDelta: d.argumentsDelta,
-        });
-      }
-    };
-    const startedAt = clock.now();
-    let response: ModelResponse;
-    try {
-      const call = (signal: AbortSignal) => model.generate(request, { signal, onDelta });
-      response = await (modelPolicy ? modelPolicy.execute(call, this.signal) : call(this.signal));
-    } catch (err) {
-      endSpan(span, {
-        code: isTrellisError(err) ? err.code : 'AGENT_MODEL_ERROR',
-        message: String((err as Error)?.message ?? err),
-      });
-      if (this.signal.aborted) return this.stopped([]);
-      return this.fail(
-        isTrellisError(err)
-          ? err
-          : new ModelProviderError(model.provider, String((err as Error)?.message ?? err), undefined, {
-              cause: err,
-            }),
-      );
-    }
-    span.setAttributes({
-      'gen_ai.usage.input_tokens': response.usage.inputTokens,
-      'gen_ai.usage.output_tokens': response.usage.outputTokens,
-      'gen_ai.response.finish_reasons': [response.stopReason],
-      ...(response.model ? { 'gen_ai.response.model': response.model } : {}),
-    });
-    endSpan(span);
-    this.record.messages.push({
-      role: 'assistant',
-      content: response.content,
-      toolCalls: response.toolCalls,
-    });
-    this.record.usage = addUsage(this.record.usage, response.usage);
-    this.record.steps.push({
-      step,
-      provider: model.provider,
-      model: response.model ?? model.model,
-      startedAt,
-      finishedAt: clock.now(),
-      stopReason: response.stopReason,
-      usage: response.usage,
-      toolCalls: [],
-    });
-    for (const toolCall of response.toolCalls) this.emit({ type: 'tool-call', runId, step, toolCall });
-    this.emit({ type: 'step-finished', runId, step, stopReason: response.stopReason, usage: response.usage });
-    return response;
   }
 
   /** Ends the run because a limit was reached, closing `dangling` calls as not executed. */
