@@ -216,7 +216,10 @@ export class PostgresSagaStore implements SagaStore {
     return inputs.map((input) => {
       const id = input.instance.id;
       if (inserted.has(id) && first.get(id) === input) return { created: true, instance: input.instance };
-      const stored = existing.get(id) ?? first.get(id)!.instance;
+      if (inserted.has(id)) return { created: false, instance: first.get(id)!.instance };
+      const stored = existing.get(id);
+      // A conflict with a row that is gone again (deleted in between): let the caller retry.
+      if (!stored) throw new Error(`Saga ${id} conflicted with a row that no longer exists; retry the start`);
       return { created: false, instance: stored };
     });
   }

@@ -217,21 +217,29 @@ export class SagaRunner {
       const saga = this.registry.get(instance.name);
       if (!saga) continue;
       const previous = this.running.get(instance.id);
-      if (!previous) {
-        this.launch(saga, instance, 'recovered');
+      if (previous) {
+        // Our own lease ran out while we still drive it (the database was down, so no renewal):
+        // the claim is ours, so the running drive simply carries on at the claimed version.
+        previous.active.version = instance.version;
+        previous.active.leaseUntil = instance.leaseUntil;
         continue;
       }
-      // Our own lease ran out while we still drove it (e.g. a database outage): stop that drive first.
-      previous.active.controller.abort(new SagaStateError('reclaimed'));
-      void previous.done.catch(() => undefined).then(() => this.launch(saga, instance, 'recovered'));
+      this.launch(saga, instance, 'recovered');
     }
     return claimed.length;
   }
 
-  /** Recovers at once, then every `pollIntervalMs`, until {@link close}. */
+  /**
+   * Recovers at once, then every `pollIntervalMs`, until {@link close}. Like a listening
+   * server, a started worker keeps the process alive until it is closed.
+   */
   startWorker(): void {
     if (this.polling || this.closing.signal.aborted) return;
     const { clock, pollIntervalMs, observer } = this.options;
+    // The clock's timers never hold the process open (by design); a worker must, so hold a
+    // reference until close(). It never fires anything.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    this.closing.signal.addEventListener('abort', () => clearInterval(keepAlive), { once: true });
     this.polling = (async () => {
       while (!this.closing.signal.aborted) {
         try {
@@ -342,15 +350,43 @@ export class SagaRunner {
    * failure (the commit may have landed before the connection dropped) first reads the row:
    * if our transition is there, it counts as committed.
    */
-  private async commit(cp: SagaCheckpoint): Promise<boolean> {
+  private async commit(checkpoint: SagaCheckpoint): Promise<boolean> {
+    const active = this.active.get(checkpoint.id);
+    for (;;) {
+      // The expected version is the runner's, not the driver's: a reclaim by this same runner
+      // (see recover) moves it on without interrupting the drive.
+      const version = active?.version ?? checkpoint.expectedVersion;
+      const ok = await this.write({ ...checkpoint, expectedVersion: version });
+      if (ok) {
+        if (active) {
+          active.version = version + 1;
+          if (checkpoint.leaseUntil !== undefined) active.leaseUntil = checkpoint.leaseUntil;
+        }
+        return true;
+      }
+      if (!active || active.version === version) return false;
+    }
+  }
+
+  /**
+   * Writes one checkpoint, retrying while the store is unreachable. A retry after an ambiguous
+   * failure (the commit may have landed before the connection dropped) first reads the row: if
+   * our transition is there, it counts as written.
+   */
+  private async write(cp: SagaCheckpoint): Promise<boolean> {
     const { store, clock, owner, observer, storeRetry } = this.options;
-    const active = this.active.get(cp.id);
     const once = async (again: boolean): Promise<boolean> => {
       try {
         if (again) {
           const row = await store.get(cp.id);
           if (row && row.version !== cp.expectedVersion) {
-            return row.version === cp.expectedVersion + 1 && row.owner === owner && row.status === cp.status;
+            return (
+              row.version === cp.expectedVersion + 1 &&
+              row.owner === owner &&
+              row.status === cp.status &&
+              row.step === cp.step &&
+              row.updatedAt === Math.round(cp.updatedAt)
+            );
           }
         }
         return await store.checkpoint(cp);
@@ -359,9 +395,8 @@ export class SagaRunner {
         throw error;
       }
     };
-    let ok: boolean;
     try {
-      ok = await once(false);
+      return await once(false);
     } catch {
       // The slow path: the database is down or restarting. Keep trying until it is back (or we
       // close); leases stay fenced by version, so waiting is always safe.
@@ -371,13 +406,8 @@ export class SagaRunner {
         clock,
         isRetryable: () => true,
       });
-      ok = await policy.execute(() => once(true), this.closing.signal).catch(() => false);
+      return policy.execute(() => once(true), this.closing.signal).catch(() => false);
     }
-    if (ok && active) {
-      active.version = cp.expectedVersion + 1;
-      if (cp.leaseUntil !== undefined) active.leaseUntil = cp.leaseUntil;
-    }
-    return ok;
   }
 }
 
