@@ -26,6 +26,7 @@ import {
 interface Opossum {
   fire(): Promise<unknown>;
   open(): void;
+  readonly opened: boolean;
 }
 const OpossumBreaker = createRequire(import.meta.url)('opossum') as new (
   action: () => Promise<unknown>,
@@ -35,8 +36,8 @@ const OpossumBreaker = createRequire(import.meta.url)('opossum') as new (
 import { type BenchRow, report, withRatios } from './lib/report.js';
 
 const quick = process.argv.includes('--quick');
-const rounds = quick ? 1 : 5;
-const durationMs = quick ? 300 : 1500;
+const rounds = quick ? 1 : 8;
+const durationMs = quick ? 300 : 1000;
 
 /** The seed's breaker, as written in the seed (Date objects and all): the naive baseline. */
 class SeedBreaker {
@@ -127,13 +128,15 @@ const composedCockatiel = cbWrap(
 );
 
 // Open copies of each breaker for the rejection path.
-const openTrellis = new CircuitBreaker(seedOptions);
+// They must stay open for the whole run (minutes), or the "open" rows would measure successes.
+const OPEN_FOR = 24 * 3600_000;
+const openTrellis = new CircuitBreaker({ ...seedOptions, timeout: OPEN_FOR });
 const openCockatiel = cbCircuitBreaker(handleAll, {
-  halfOpenAfter: 60_000,
+  halfOpenAfter: OPEN_FOR,
   breaker: new ConsecutiveBreaker(5),
 });
-const openOpossum = new OpossumBreaker(boom, { timeout: false, resetTimeout: 60_000 });
-const openSeed = new SeedBreaker(seedOptions);
+const openOpossum = new OpossumBreaker(boom, { timeout: false, resetTimeout: OPEN_FOR });
+const openSeed = new SeedBreaker({ ...seedOptions, timeout: OPEN_FOR });
 for (let i = 0; i < 5; i++) {
   await openTrellis.execute(boom).catch(() => undefined);
   await openCockatiel.execute(boom).catch(() => undefined);
@@ -198,6 +201,18 @@ for (let r = 0; r < rounds; r++) {
     const v = await (loops.get(s.name) as (ms: number) => Promise<number>)(durationMs);
     best.set(s.name, Math.max(best.get(s.name) ?? 0, v));
   }
+}
+
+// Prove the rows measured what they claim: open breakers still reject, the others are closed.
+const stillOpen = [
+  isCircuitBreakerOpenError(await openTrellis.execute(ok).catch((e: unknown) => e)),
+  isBrokenCircuitError(await openCockatiel.execute(ok).catch((e: unknown) => e)),
+  ((await openSeed.execute(ok).catch((e: unknown) => e)) as Error).message === 'Circuit breaker is open',
+  openOpossum.opened,
+];
+if (stillOpen.includes(false)) throw new Error(`an "open" breaker closed during the run: ${stillOpen}`);
+if ([trellisSeed, trellisFull, trellisTimeWindow].some((b) => b.state !== 'CLOSED')) {
+  throw new Error('a success-path breaker left CLOSED during the run');
 }
 
 const row = (name: string): BenchRow => ({ name, value: best.get(name) ?? 0, unit: 'ops/s' });

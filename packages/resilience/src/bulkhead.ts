@@ -8,6 +8,7 @@
 import { BulkheadRejectedError } from './errors.js';
 import { Listeners } from './listeners.js';
 import type { Policy, Work } from './policy.js';
+import { rejectLater } from './reject-later.js';
 import { abortError, neverAborted } from './signal.js';
 import { int } from './validate.js';
 
@@ -75,7 +76,7 @@ export class Bulkhead implements Policy {
       if (this.rejectedListeners.active) {
         this.rejectedListeners.emit({ running: this.running, queued: this.waiting });
       }
-      return Promise.reject(new BulkheadRejectedError(this.maxConcurrent, this.maxQueue));
+      return rejectLater(new BulkheadRejectedError(this.maxConcurrent, this.maxQueue));
     }
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {

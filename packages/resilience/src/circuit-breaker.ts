@@ -12,6 +12,7 @@ import type { CircuitBreakerOptions } from './circuit-breaker-options.js';
 import { CircuitState } from './circuit-state.js';
 import { CircuitBreakerOpenError, TimeoutError } from './errors.js';
 import type { Policy, Work } from './policy.js';
+import { rejectLater } from './reject-later.js';
 import { abortError, linkedController, neverAborted } from './signal.js';
 
 const { CLOSED, OPEN, HALF_OPEN } = CircuitState;
@@ -121,7 +122,7 @@ export class CircuitBreaker extends BreakerCore implements Policy {
     const isolated = this.isolatedFlag;
     const retryAfter = state === OPEN && !isolated ? Math.max(0, this.openUntil - this.now()) : 0;
     const message = state === HALF_OPEN ? this.messages[0] : isolated ? this.messages[2] : this.messages[1];
-    return Promise.reject(CircuitBreakerOpenError.fast(this.name, state, retryAfter, isolated, message));
+    return rejectLater(CircuitBreakerOpenError.fast(this.name, state, retryAfter, isolated, message));
   }
 
   /** Runs one half-open probe, bounded by `probeTimeout`. */

@@ -7,21 +7,19 @@ import { errorGuard, TrellisError, type TrellisErrorOptions } from '@trellis/cor
 import type { CircuitState } from './circuit-state.js';
 
 /**
- * Builds an instance of `Class` without running the Error constructor. Capturing a stack
- * costs 0.4–3 µs, ten to a hundred times the rest of a fast rejection, and says nothing
- * useful about an open breaker or an empty bucket. The result is still a real instance
- * (`instanceof` the class and `Error`, branded, `code`/`status`/`message`/`details`), with a
- * one-line `stack`.
+ * Fast rejections (an open breaker, an empty bucket) build their error without running the
+ * Error constructor: capturing a stack is most of the cost of a rejection (measured here: a
+ * rejection with `new Error` runs at a quarter of the rate of one built this way) and says
+ * nothing useful about an open breaker. The result is still a real instance (`instanceof` the
+ * class and `Error`, branded, with `code`, `status`, `message`, `details`) whose `stack` is
+ * one line. Fields are assigned one by one, in a fixed order, so every instance shares one
+ * hidden class.
  */
-function bare<T extends TrellisError>(Class: abstract new (...args: never[]) => T, fields: Partial<T>): T {
-  const e = Object.create(Class.prototype) as T;
-  Object.assign(e, fields);
-  return e;
-}
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 const TRELLIS_BRAND = Symbol.for('trellis.error');
 
-/** Puts the Trellis brand on a prototype so {@link bare} instances pass `isTrellisError`. */
+/** Puts the Trellis brand and name on a prototype so fast-built instances have them too. */
 function brandPrototype(Class: { prototype: object; name: string }): void {
   Object.defineProperty(Class.prototype, TRELLIS_BRAND, { value: true, enumerable: false });
   Object.defineProperty(Class.prototype, 'name', { value: Class.name, enumerable: false, writable: true });
@@ -67,17 +65,17 @@ export class CircuitBreakerOpenError extends TrellisError {
     isolated: boolean,
     message: string,
   ): CircuitBreakerOpenError {
-    return bare(CircuitBreakerOpenError, {
-      message,
-      stack: `CircuitBreakerOpenError: ${message}`,
-      code: 'CIRCUIT_OPEN',
-      status: 503,
-      details: { breaker, state, retryAfterMs, isolated },
-      breaker,
-      state,
-      retryAfterMs,
-      isolated,
-    });
+    const e = Object.create(CircuitBreakerOpenError.prototype) as Writable<CircuitBreakerOpenError>;
+    e.message = message;
+    e.stack = `CircuitBreakerOpenError: ${message}`;
+    e.code = 'CIRCUIT_OPEN';
+    e.status = 503;
+    e.details = { breaker, state, retryAfterMs, isolated };
+    e.breaker = breaker;
+    e.state = state;
+    e.retryAfterMs = retryAfterMs;
+    e.isolated = isolated;
+    return e as CircuitBreakerOpenError;
   }
 
   /** The message the constructor would build (cached per breaker by callers). */
@@ -153,15 +151,15 @@ export class RateLimitedError extends TrellisError {
   /** Builds the error without capturing a stack trace (the hot rejection path). */
   static fast(retryAfterMs: number, key: string): RateLimitedError {
     const message = key ? `Rate limit exceeded for "${key}"` : 'Rate limit exceeded';
-    return bare(RateLimitedError, {
-      message,
-      stack: `RateLimitedError: ${message}`,
-      code: 'RATE_LIMITED',
-      status: 429,
-      details: { retryAfterMs, key },
-      retryAfterMs,
-      key,
-    });
+    const e = Object.create(RateLimitedError.prototype) as Writable<RateLimitedError>;
+    e.message = message;
+    e.stack = `RateLimitedError: ${message}`;
+    e.code = 'RATE_LIMITED';
+    e.status = 429;
+    e.details = { retryAfterMs, key };
+    e.retryAfterMs = retryAfterMs;
+    e.key = key;
+    return e as RateLimitedError;
   }
 }
 brandPrototype(RateLimitedError);

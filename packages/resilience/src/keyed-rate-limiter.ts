@@ -8,6 +8,7 @@ import { type Clock, systemClock } from '@trellis/core';
 import { BoundedMap } from './bounded-map.js';
 import { RateLimitedError } from './errors.js';
 import { fastNow } from './fast-clock.js';
+import { rejectLater } from './reject-later.js';
 import { abortError, neverAborted } from './signal.js';
 import { type BucketShape, type BucketState, bucketShape, refill, waitFor } from './token-bucket.js';
 import { int } from './validate.js';
@@ -101,7 +102,7 @@ export class KeyedRateLimiter {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const b = this.buckets.getOrCreate(key, this.create);
     const tokens = refill(this.shape, b, this.now());
-    if (tokens < 1) return Promise.reject(RateLimitedError.fast(waitFor(this.shape, tokens, 1), key));
+    if (tokens < 1) return rejectLater(RateLimitedError.fast(waitFor(this.shape, tokens, 1), key));
     b.tokens = tokens - 1;
     try {
       return Promise.resolve(fn(signal ?? neverAborted));

@@ -8,6 +8,7 @@ import { type Clock, systemClock } from '@trellis/core';
 import { RateLimitedError } from './errors.js';
 import { fastNow } from './fast-clock.js';
 import type { Policy, Work } from './policy.js';
+import { rejectLater } from './reject-later.js';
 import { abortError, neverAborted } from './signal.js';
 import { num } from './validate.js';
 
@@ -106,7 +107,7 @@ export class TokenBucket implements Policy {
    */
   execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (!this.tryTake(1)) return Promise.reject(RateLimitedError.fast(this.retryAfterMs(1), ''));
+    if (!this.tryTake(1)) return rejectLater(RateLimitedError.fast(this.retryAfterMs(1), ''));
     try {
       return Promise.resolve(fn(signal ?? neverAborted));
     } catch (error) {
