@@ -89,6 +89,8 @@ export class OutboxRelay {
   private timer: TimerHandle | undefined;
   private unsubscribe: (() => void) | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** A running relay keeps the process alive (the clock's timers are unref'd). */
+  private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.source = options.source;
@@ -102,6 +104,7 @@ export class OutboxRelay {
   start(): this {
     if (this.running) return this;
     this.running = true;
+    this.keepAlive = setInterval(() => {}, 1 << 30);
     this.unsubscribe = this.source.onWake(() => this.wake());
     // The loop must not inherit the caller's async context (a handler's message, a request's
     // trace): it serves every later commit, not this caller.
@@ -131,6 +134,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    clearInterval(this.keepAlive);
     this.unsubscribe?.();
     this.wake();
     await this.loop;

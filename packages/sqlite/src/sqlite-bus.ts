@@ -79,6 +79,8 @@ export class SqliteBus implements Bus {
   private readonly timers: TimerHandle[] = [];
   private dataVersion = -1;
   private closed = false;
+  /** Keeps the process alive while subscriptions run (the clock's timers are unref'd). */
+  private keepAlive: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly db: SqliteDatabase,
@@ -152,6 +154,7 @@ export class SqliteBus implements Bus {
     );
     const member = new SqliteBusMember(consumer, id, this.db, this.clock, this.deadLetters);
     this.members.add(member);
+    this.keepAlive ??= setInterval(() => {}, 1 << 30);
     this.stopLag.set(
       member,
       startLagReporter({
@@ -205,14 +208,21 @@ export class SqliteBus implements Bus {
       this.stopLag.get(m)?.();
     }
     this.members.clear();
+    this.releaseKeepAlive();
     if (this.ownsDb) void release(this.db);
   }
 
   private async closeMember(member: SqliteBusMember): Promise<void> {
     if (!this.members.delete(member)) return;
+    if (this.members.size === 0) this.releaseKeepAlive();
     this.stopLag.get(member)?.();
     this.stopLag.delete(member);
     await member.close();
+  }
+
+  private releaseKeepAlive(): void {
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
   }
 
   /** @internal */
