@@ -88,16 +88,20 @@ export function streamRun(
   go: (signal: AbortSignal, emit: (e: AgentEvent) => void) => Promise<RunResult>,
 ): AgentRunStream {
   const controller = new AbortController();
-  const signal = callerSignal ? AbortSignal.any([controller.signal, callerSignal]) : controller.signal;
+  const onCallerAbort = () => controller.abort(callerSignal?.reason);
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   const channel = new EventChannel<AgentEvent>(() =>
     controller.abort(new AbortedError('The event stream was closed')),
   );
-  const result = go(signal, (e) => channel.push(e)).then(
+  const result = go(controller.signal, (e) => channel.push(e)).then(
     (r) => {
+      callerSignal?.removeEventListener('abort', onCallerAbort);
       channel.close();
       return r;
     },
     (err: unknown) => {
+      callerSignal?.removeEventListener('abort', onCallerAbort);
       channel.fail(err);
       throw err;
     },

@@ -8,12 +8,20 @@ import {
   summarize,
 } from './run-record.js';
 
+interface Stored {
+  version: number;
+  /** The record as JSON: what a SQL store keeps too, so both behave alike (and copies are cheap). */
+  json: string;
+  summary: RunSummary;
+}
+
 /**
- * A {@link RunStore} in process memory: for tests and single-process demos. Records are
- * deep-copied in and out, so callers can never mutate stored state by accident.
+ * A {@link RunStore} in process memory: for tests and single-process demos. Records are kept
+ * as JSON text, so callers can never mutate stored state by accident and values behave exactly
+ * as they do after a round trip through `SqlRunStore`.
  */
 export class InMemoryRunStore implements RunStore {
-  private readonly runs = new Map<string, AgentRunRecord>();
+  private readonly runs = new Map<string, Stored>();
 
   async save(record: AgentRunRecord): Promise<AgentRunRecord> {
     const stored = this.runs.get(record.id);
@@ -23,19 +31,21 @@ export class InMemoryRunStore implements RunStore {
         `Run ${record.id} was changed concurrently (expected version ${record.version})`,
       );
     }
-    const next = structuredClone({ ...record, version: record.version + 1 });
-    this.runs.set(record.id, next);
-    return structuredClone(next);
+    const next = { ...record, version: record.version + 1 };
+    const json = JSON.stringify(next);
+    this.runs.set(record.id, { version: next.version, json, summary: summarize(next) });
+    return JSON.parse(json) as AgentRunRecord;
   }
 
   async get(id: string): Promise<AgentRunRecord | undefined> {
     const stored = this.runs.get(id);
-    return stored ? structuredClone(stored) : undefined;
+    return stored ? (JSON.parse(stored.json) as AgentRunRecord) : undefined;
   }
 
   async list(query: RunQuery = {}): Promise<RunSummary[]> {
     const { before } = query;
     return [...this.runs.values()]
+      .map((s) => s.summary)
       .filter(
         (r) =>
           (query.userId === undefined || r.userId === query.userId) &&
@@ -44,6 +54,6 @@ export class InMemoryRunStore implements RunStore {
       )
       .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(0, pageSize(query.limit))
-      .map(summarize);
+      .map((s) => ({ ...s, usage: { ...s.usage } }));
   }
 }
