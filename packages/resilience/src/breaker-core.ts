@@ -21,6 +21,31 @@ const { CLOSED, OPEN, HALF_OPEN } = CircuitState;
 
 /** State, counters and transitions of a circuit breaker; see {@link CircuitBreaker}. */
 export abstract class BreakerCore {
+  // The fields the CLOSED hot path touches come first, so they stay in the object itself.
+  protected _state: CircuitState = CLOSED;
+  /** True when calls must be timed (slow-call detection). */
+  protected readonly timed: boolean;
+  /** No window, no timing, no result predicate: a success only resets the failure count. */
+  protected readonly simpleSuccess: boolean;
+  protected consecutiveFailures = 0;
+  protected successes = 0;
+  protected ignored = 0;
+
+  protected readonly onResult = (result: unknown): unknown => {
+    // Consecutive-failure counting only (the seed's configuration): a success just resets it.
+    if (this.simpleSuccess && this._state === CLOSED) {
+      this.successes++;
+      this.consecutiveFailures = 0;
+    } else {
+      this.closedResult(result, 0);
+    }
+    return result;
+  };
+  protected readonly onError = (error: unknown): never => {
+    this.closedError(error, 0);
+    throw error;
+  };
+
   /** Name given in the options (`''` when none). */
   readonly name: string;
   protected readonly o: ResolvedBreakerOptions;
@@ -28,16 +53,10 @@ export abstract class BreakerCore {
   /** Cheap time source (see fast-clock.ts). */
   protected readonly now: () => number;
   protected readonly window: OutcomeWindow | null;
-  /** True when calls must be timed (slow-call detection). */
-  protected readonly timed: boolean;
   protected readonly usesTimeWindow: boolean;
-  /** No window, no timing, no result predicate: a success only resets the failure count. */
-  protected readonly simpleSuccess: boolean;
-  protected _state: CircuitState = CLOSED;
   /** Bumped on every transition; outcomes of calls started under another generation are ignored. */
   protected gen = 0;
   protected isolatedFlag = false;
-  protected consecutiveFailures = 0;
   protected consecutiveSuccesses = 0;
   protected probes = 0;
   protected openUntil = 0;
@@ -46,11 +65,9 @@ export abstract class BreakerCore {
   protected readonly messages: readonly [string, string, string];
   protected readonly probeTimers = new Set<{ cancel(): void }>();
   protected readonly stateListeners = new Listeners<StateChangeEvent>();
-  protected successes = 0;
   protected failures = 0;
   protected slowCalls = 0;
   protected rejections = 0;
-  protected ignored = 0;
   protected probeTimeouts = 0;
   protected stateChanges = 0;
 

@@ -44,20 +44,35 @@ export class CircuitBreaker extends BreakerCore implements Policy {
    * otherwise whatever `fn` throws.
    */
   execute<T>(fn: Work<T>, signal?: AbortSignal): Promise<T> {
-    if (this._state !== CLOSED) return this.executeNotClosed(fn, signal);
-    if (signal !== undefined && signal !== neverAborted) return this.executeWithSignal(fn, signal);
-    // The hot path: no async frame and no closure (two pre-bound handlers on the work's promise).
-    const start = this.timed ? this.now() : 0;
+    if (this._state !== CLOSED || this.timed || (signal !== undefined && signal !== neverAborted)) {
+      return this.executeOther(fn, signal);
+    }
+    // The hot path: no async frame, no closure, no clock read; two pre-bound handlers on the
+    // work's own promise.
     let work: PromiseLike<T> | T;
     try {
       work = fn(neverAborted);
     } catch (error) {
-      this.closedError(error, start);
-      return Promise.reject(error);
+      return this.thrownSync(error, 0);
     }
-    const promise = work instanceof Promise ? (work as Promise<T>) : Promise.resolve(work);
-    if (!this.timed) return promise.then(this.onResult as (result: T) => T, this.onError);
-    return promise.then(
+    return (work instanceof Promise ? (work as Promise<T>) : Promise.resolve(work)).then(
+      this.onResult as (result: T) => T,
+      this.onError,
+    );
+  }
+
+  /** Every call that is not the plain CLOSED case: not closed, with a signal, or timed. */
+  private executeOther<T>(fn: Work<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (this._state !== CLOSED) return this.executeNotClosed(fn, signal);
+    if (signal !== undefined && signal !== neverAborted) return this.executeWithSignal(fn, signal);
+    const start = this.now();
+    let work: PromiseLike<T> | T;
+    try {
+      work = fn(neverAborted);
+    } catch (error) {
+      return this.thrownSync(error, start);
+    }
+    return Promise.resolve(work).then(
       (result) => {
         this.closedResult(result, start);
         return result;
@@ -69,20 +84,11 @@ export class CircuitBreaker extends BreakerCore implements Policy {
     );
   }
 
-  private readonly onResult = (result: unknown): unknown => {
-    // Consecutive-failure counting only (the seed's configuration): a success just resets it.
-    if (this.simpleSuccess && this._state === CLOSED) {
-      this.successes++;
-      this.consecutiveFailures = 0;
-    } else {
-      this.closedResult(result, 0);
-    }
-    return result;
-  };
-  private readonly onError = (error: unknown): never => {
-    this.closedError(error, 0);
-    throw error;
-  };
+  /** Work that threw instead of returning a promise: record it, reject like an async failure. */
+  private thrownSync(error: unknown, start: number): Promise<never> {
+    this.closedError(error, start);
+    return Promise.reject(error);
+  }
 
   /**
    * CLOSED with a caller signal: an abort by the caller is not the dependency's fault, so the
