@@ -14,7 +14,7 @@ export interface ProjectionRunnerOptions<Tx extends TransactionContext> {
   batchSize?: number;
   /** Fallback poll for appends the store cannot hear (default 1000 ms). */
   pollIntervalMs?: number;
-  /** Attempts per batch before the runner stops as `failed` (default 5). */
+  /** Handler failures in a row before the runner stops as `failed` (default 5). */
   maxAttempts?: number;
   /** First retry delay, doubled per attempt up to 30 s (default 100 ms). */
   retryDelayMs?: number;
@@ -189,20 +189,29 @@ export class ProjectionRunner<Tx extends TransactionContext> {
     return { read: events.length, position: last ?? from };
   }
 
+  /**
+   * The background loop. A handler failure (a `ProjectionError` with a position) counts
+   * toward `maxAttempts`, then the runner stops as `failed`: retrying a deterministic bug
+   * forever only hides it. Failures around the handler (reading the log, the checkpoint, the
+   * commit: a database restart) are retried forever with capped backoff.
+   */
   private async follow(signal: AbortSignal, wakeup: Wakeup): Promise<void> {
     let attempt = 0;
+    let handlerFailures = 0;
     while (!signal.aborted) {
       wakeup.arm();
       let read: number;
       try {
         read = await this.runBatch();
         attempt = 0;
+        handlerFailures = 0;
       } catch (err) {
         const error =
           err instanceof ProjectionError ? err : new ProjectionError(this.o.projection.name, undefined, err);
         attempt++;
+        if (error.position !== undefined) handlerFailures++;
         this.o.onError?.(error, attempt);
-        if (attempt >= this.o.maxAttempts) {
+        if (handlerFailures >= this.o.maxAttempts) {
           this.error = error;
           this.current = 'failed';
           this.release(true);

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@trellis/core';
+import { type Clock, sleep, systemClock } from '@trellis/core';
 import type { DomainEvent } from './domain-event.js';
 import type { EventStore, TransactionContext } from './event-store.js';
 import { Wakeup } from './wakeup.js';
@@ -17,6 +17,13 @@ export interface SubscribeOptions {
   pollIntervalMs?: number;
   /** Called each time the subscription reaches the head of the log. */
   onCaughtUp?: (position: number) => void;
+  /**
+   * Called when reading the log fails (database restarting, network). Reads are retried
+   * with exponential backoff from `retryDelayMs` (default 100) up to 30 s, forever: only a
+   * handler error stops a subscription.
+   */
+  onReadError?: (error: unknown, attempt: number) => void;
+  retryDelayMs?: number;
   clock?: Clock;
 }
 
@@ -69,11 +76,23 @@ export function subscribe<Tx extends TransactionContext>(
     }
   };
 
+  const abort = new AbortController();
+  let readFailures = 0;
   const loop = async () => {
     try {
       while (!stopped) {
         wakeup.arm();
-        const events = await store.readAll(position, batchSize);
+        let events: DomainEvent[];
+        try {
+          events = await store.readAll(position, batchSize);
+          readFailures = 0;
+        } catch (err) {
+          readFailures++;
+          options.onReadError?.(err, readFailures);
+          const delay = Math.min(30_000, (options.retryDelayMs ?? 100) * 2 ** (readFailures - 1));
+          await sleep(delay, { clock, signal: abort.signal }).catch(() => {});
+          continue;
+        }
         for (const event of events) {
           if (stopped) return;
           if (!types || types.has(event.eventType)) await options.handler(event);
@@ -115,6 +134,7 @@ export function subscribe<Tx extends TransactionContext>(
     },
     async stop() {
       stopped = true;
+      abort.abort();
       wakeup.close();
       await done.catch(() => {});
     },

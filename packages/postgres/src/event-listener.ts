@@ -12,6 +12,7 @@ export class PgEventListener {
   private connecting: Promise<void> | undefined;
   private retry: TimerHandle | undefined;
   private active = false;
+  private lostOnce = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -62,6 +63,9 @@ export class PgEventListener {
         return;
       }
       this.client = client;
+      // After a lost connection, commits may have happened while nobody listened: wake
+      // readers so they look (a spurious wake-up costs one read; a missed one, a poll).
+      if (this.lostOnce) this.onNotify();
     } catch (err) {
       client?.release(err as Error);
       this.scheduleReconnect();
@@ -71,6 +75,7 @@ export class PgEventListener {
   private lost(client: pg.PoolClient | undefined, err: Error): void {
     if (!client || this.client !== client) return;
     this.client = undefined;
+    this.lostOnce = true;
     client.release(err);
     this.scheduleReconnect();
   }

@@ -70,6 +70,44 @@ export function subscriptionTests<Tx extends TransactionContext>(ctx: Conformanc
     await sub.stop();
   });
 
+  it('retries failed reads with backoff instead of dying (a database restart)', async () => {
+    const { store, clock } = ctx;
+    await store.append('s', ticks(2));
+    let failuresLeft = 2;
+    const flaky = Object.create(store) as typeof store;
+    flaky.readAll = (from, limit, options) => {
+      if (failuresLeft-- > 0) return Promise.reject(new Error('connection terminated'));
+      return store.readAll(from, limit, options);
+    };
+    const attempts: number[] = [];
+    let failed!: () => void;
+    let nextFailure = new Promise<void>((r) => {
+      failed = r;
+    });
+    const seen: number[] = [];
+    const sub = subscribe(flaky, {
+      handler: (e) => void seen.push(e.position),
+      clock,
+      retryDelayMs: 100,
+      onReadError: (_e, attempt) => {
+        attempts.push(attempt);
+        failed();
+      },
+    });
+    await nextFailure;
+    nextFailure = new Promise<void>((r) => {
+      failed = r;
+    });
+    await clock.advance(100);
+    await nextFailure;
+    await clock.advance(200);
+    await sub.waitFor(2);
+    expect(attempts).toEqual([1, 2]);
+    expect(seen).toEqual([1, 2]);
+    await sub.stop();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   it('stops on a handler error, never advancing past the failed event', async () => {
     const { store, clock } = ctx;
     await store.append('s', ticks(3));
