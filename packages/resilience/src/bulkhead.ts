@@ -76,7 +76,7 @@ export class Bulkhead implements Policy {
       if (this.rejectedListeners.active) {
         this.rejectedListeners.emit({ running: this.running, queued: this.waiting });
       }
-      return rejectLater(new BulkheadRejectedError(this.maxConcurrent, this.maxQueue));
+      return rejectLater(BulkheadRejectedError.fast(this.maxConcurrent, this.maxQueue));
     }
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {

@@ -60,7 +60,8 @@ describe('typed errors', () => {
   it('fast-path errors are real, branded instances with a one-line stack', () => {
     const open = CircuitBreakerOpenError.fast('users', 'OPEN', 10, false, 'Circuit breaker "users" is open');
     const limited = RateLimitedError.fast(99, 'k');
-    for (const e of [open, limited]) {
+    const full = BulkheadRejectedError.fast(4, 8);
+    for (const e of [open, limited, full]) {
       expect(e).toBeInstanceOf(Error);
       expect(isTrellisError(e)).toBe(true);
       expect(e.stack?.split('\n')).toHaveLength(1);
@@ -75,6 +76,9 @@ describe('typed errors', () => {
       isolated: false,
     });
     expect(isRateLimitedError(limited)).toBe(true);
+    expect(isBulkheadRejectedError(full)).toBe(true);
+    expect(full).toBeInstanceOf(BulkheadRejectedError);
+    expect(full.toJSON()).toEqual(new BulkheadRejectedError(4, 8).toJSON());
     expect(limited).toMatchObject({
       status: 429,
       retryAfterMs: 99,

@@ -128,7 +128,22 @@ export class BulkheadRejectedError extends TrellisError {
     this.maxConcurrent = maxConcurrent;
     this.maxQueue = maxQueue;
   }
+
+  /** Builds the error without capturing a stack trace (the load-shedding path). */
+  static fast(maxConcurrent: number, maxQueue: number): BulkheadRejectedError {
+    const message = `Bulkhead full (${maxConcurrent} running, ${maxQueue} queued)`;
+    const e = Object.create(BulkheadRejectedError.prototype) as Writable<BulkheadRejectedError>;
+    e.message = message;
+    e.stack = `BulkheadRejectedError: ${message}`;
+    e.code = 'BULKHEAD_FULL';
+    e.status = 503;
+    e.details = { maxConcurrent, maxQueue };
+    e.maxConcurrent = maxConcurrent;
+    e.maxQueue = maxQueue;
+    return e as BulkheadRejectedError;
+  }
 }
+brandPrototype(BulkheadRejectedError);
 /** Guard for {@link BulkheadRejectedError} (code `BULKHEAD_FULL`). */
 export const isBulkheadRejectedError = errorGuard<BulkheadRejectedError>('BULKHEAD_FULL');
 
