@@ -18,14 +18,18 @@ export interface PgEventRow {
   created_at: Date;
 }
 
+/** Key of the transaction-scoped advisory lock every append takes (the ASCII of "trellis!"). */
+export const APPEND_LOCK_KEY = '8390880572094378785';
+
 /**
- * Why a single head row: an append locks `trellis_event_head` (FOR UPDATE), takes the next
- * positions from it, and holds the lock until it commits. PostgreSQL makes a transaction
- * visible *before* it releases its locks, so the next appender can only take positions after
- * the previous one is visible: positions are handed out in commit order, and a reader that
- * sees position p has already been able to see every position below it. No gaps, no
- * in-flight holes, no xid cursors (which pg_dump/restore would invalidate). The cost is one
- * appending transaction at a time per database, which group commit turns into batching.
+ * Why one lock: an append takes `pg_advisory_xact_lock(APPEND_LOCK_KEY)`, then reads the
+ * current maximum position and writes the next ones, and holds the lock until it commits.
+ * PostgreSQL makes a transaction visible *before* it releases its locks, so the next
+ * appender reads the maximum only after the previous one is visible: positions are handed
+ * out in commit order, and a reader that sees position p has already been able to see every
+ * position below it. No gaps, no in-flight holes, no xid cursors (which pg_dump/restore
+ * would invalidate), and no hot counter row (an advisory lock writes no WAL). The cost is
+ * one appending transaction at a time per database, which group commit turns into batching.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS trellis_events (
@@ -41,13 +45,6 @@ CREATE TABLE IF NOT EXISTS trellis_events (
   created_at timestamptz NOT NULL,
   CONSTRAINT trellis_events_stream_version UNIQUE (stream_id, version)
 );
-CREATE TABLE IF NOT EXISTS trellis_event_head (
-  id integer PRIMARY KEY CHECK (id = 1),
-  position bigint NOT NULL
-);
-INSERT INTO trellis_event_head (id, position)
-  SELECT 1, coalesce(max(position), 0) FROM trellis_events
-  ON CONFLICT (id) DO NOTHING;
 CREATE TABLE IF NOT EXISTS trellis_snapshots (
   stream_id text PRIMARY KEY,
   aggregate_type text NOT NULL,
@@ -78,7 +75,9 @@ DECLARE
   v_i integer := 0;
   v_written boolean := false;
 BEGIN
-  SELECT h.position INTO v_head FROM trellis_event_head h WHERE h.id = 1 FOR UPDATE;
+  PERFORM pg_advisory_xact_lock(${APPEND_LOCK_KEY}::bigint);
+  -- A new statement, so a new snapshot: it sees every append that committed before ours got the lock.
+  SELECT coalesce(max(ev.position), 0) INTO v_head FROM trellis_events ev;
   FOR v_append IN SELECT a.value FROM jsonb_array_elements(p_batch) AS a LOOP
     v_stream := v_append->>'s';
     v_expected := (v_append->>'x')::bigint;
@@ -107,18 +106,15 @@ BEGIN
     RETURN NEXT;
     v_i := v_i + 1;
   END LOOP;
-  IF v_written THEN
-    UPDATE trellis_event_head SET position = v_head WHERE id = 1;
-    IF p_notify THEN
-      PERFORM pg_notify('${EVENTS_CHANNEL}', v_head::text);
-    END IF;
+  IF v_written AND p_notify THEN
+    PERFORM pg_notify('${EVENTS_CHANNEL}', v_head::text);
   END IF;
 END
 $fn$;
 `;
 
 /**
- * Creates the event, head, snapshot and checkpoint tables and the append function if they
+ * Creates the event, snapshot and checkpoint tables and the append function if they
  * do not exist (idempotent; serialised by an advisory lock so concurrent start-ups are safe).
  */
 export async function migrateEventTables(db: PostgresDatabase): Promise<void> {

@@ -39,9 +39,9 @@ export interface PostgresEventStoreOptions extends EventStoreOptions {
 }
 
 /**
- * The event store on PostgreSQL. Gap-free global order comes from a single head row locked
- * by each appending transaction until it commits (see `event-schema.ts` for why that is
- * correct); concurrent appends are group-committed so that lock costs throughput nothing.
+ * The event store on PostgreSQL. Gap-free global order comes from one advisory lock held by
+ * each appending transaction until it commits (see `event-schema.ts` for why that is
+ * correct); concurrent appends are group-committed so that lock costs little throughput.
  * Readers are plain `position > $1` queries and never skip a late committer.
  *
  * @example
@@ -120,9 +120,9 @@ export class PostgresEventStore implements EventStore<SqlTransaction> {
   }
 
   async headPosition(options: ReadOptions = {}): Promise<number> {
-    // The head row only moves at commit (under its lock), so it is exactly the last committed position.
+    // Positions are assigned in commit order, so the largest visible one is the head.
     const [row] = await (options.tx ?? this.db).query<{ position: number | string }>(
-      'SELECT position FROM trellis_event_head WHERE id = 1',
+      'SELECT coalesce(max(position), 0) AS position FROM trellis_events',
     );
     return Number(row?.position ?? 0);
   }
