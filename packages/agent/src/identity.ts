@@ -16,10 +16,12 @@ export interface UserIdentity {
   readonly tenantId?: string;
   readonly name?: string;
   /**
-   * Credentials to forward to downstream services on the user's behalf (e.g. the bearer token
-   * the gateway verified). Never persisted: a resumed run gets them from the resuming caller.
+   * Headers that carry the user's credentials to downstream services, forwarded by
+   * `ctx.headers()`: e.g. `{ authorization: 'Bearer …' }`, or the gateway's signed
+   * `{ 'x-trellis-identity': token }`. Never persisted: a resumed run gets them from the
+   * resuming caller.
    */
-  readonly credentials?: { readonly authorization?: string };
+  readonly credentials?: Readonly<Record<string, string>>;
 }
 
 /** Schema of a {@link UserIdentity} as it crosses a process boundary (e.g. stdio env). */
@@ -49,8 +51,8 @@ export class Principal {
   readonly roles: readonly string[];
   readonly tenantId: string | undefined;
   readonly name: string | undefined;
-  /** Forwardable credentials (see {@link UserIdentity.credentials}). */
-  readonly credentials: { readonly authorization?: string } | undefined;
+  /** Credential headers to forward (see {@link UserIdentity.credentials}). */
+  readonly credentials: Readonly<Record<string, string>> | undefined;
 
   constructor(identity: UserIdentity) {
     if (typeof identity.id !== 'string' || identity.id === '') {

@@ -57,7 +57,10 @@ describe('tracing: a span per run, model call and tool call, and the trace reach
       { text: 'done', usage: { inputTokens: 20, outputTokens: 3 } },
     ]);
     const agent = new Agent({ model, tools: [lookup, failing], tracer });
-    const user = { ...exampleUsers.alice, credentials: { authorization: 'Bearer t0k' } };
+    const user = {
+      ...exampleUsers.alice,
+      credentials: { authorization: 'Bearer t0k', 'X-Trellis-Identity': 'signed' },
+    };
     const outer = tracer.startSpan('POST /api/assistant/chat');
     const result = await context.with(trace.setSpan(context.active(), outer), () =>
       agent.run({ user, input: 'hi' }),
@@ -101,6 +104,7 @@ describe('tracing: a span per run, model call and tool call, and the trace reach
     expect(seen.activeSpanId).toBe(toolSpan?.spanContext().spanId);
     expect(seen.headers?.traceparent).toBe(`00-${traceId}-${toolSpan?.spanContext().spanId}-01`);
     expect(seen.headers?.authorization).toBe('Bearer t0k');
+    expect(seen.headers?.['x-trellis-identity']).toBe('signed');
     expect((await agent.getRun(result.runId, user)).traceId).toBe(traceId);
   });
 

@@ -129,8 +129,8 @@ export class ToolExecutor {
     );
     const headers = () => {
       const out = traceHeaders(ctx);
-      const auth = scope.user.credentials?.authorization;
-      if (auth) out.authorization = auth;
+      for (const [name, value] of Object.entries(scope.user.credentials ?? {}))
+        out[name.toLowerCase()] = value;
       return out;
     };
     const work = (signal: AbortSignal) => {

@@ -21,7 +21,7 @@ export interface ToolContext {
   readonly toolCallId: string;
   /**
    * Headers for calls to downstream services: W3C `traceparent`/`tracestate` of the tool's
-   * span, and the user's forwarded `authorization` when present.
+   * span, and the user's credential headers (`UserIdentity.credentials`) when present.
    */
   headers(): Record<string, string>;
 }
