@@ -49,7 +49,7 @@ export class GroupCommitWriter {
 
   /**
    * Starts flushes while there is work and room. With `maxInFlight` > 1 the next batch is
-   * already waiting on the head lock while the previous one commits, so the server never
+   * already waiting on the append lock while the previous one commits, so the server never
    * idles between commits (appends submitted concurrently have no order among themselves;
    * an append submitted after another *resolved* is always later in the log).
    */
