@@ -1,0 +1,166 @@
+/**
+ * What every shop service shares: its configuration, its own backend, the bus (opened on first
+ * use), its service identity, the addresses of its upstreams, and `createShopService`, which
+ * builds a `@trellis/service` app with the shop's conventions — internal identity tokens
+ * required, idempotency keys stored in the service's own database, readiness on database and
+ * bus, and everything closed in order at shutdown.
+ */
+import { type Clock, systemClock } from '@trellis/core';
+import type { BusObserver } from '@trellis/messaging';
+import {
+  busMetricHooks,
+  createLogger,
+  createService,
+  type EndpointDefinition,
+  InternalTokenVerifier,
+  type Route,
+  type Service,
+  ServiceMetrics,
+  type ServiceOptions,
+  type TypedClient,
+} from '@trellis/service';
+import type { Logger } from 'pino';
+import type { ServiceName } from '../registry.js';
+import { type Backend, type BackendLocation, openBackend, sqliteFileOf } from './backend.js';
+import { type BusLocation, busFileOf, openBus, type ShopBus } from './bus.js';
+import { type UpstreamClientOptions, upstreamClient } from './clients.js';
+import { ServiceIdentity } from './identity.js';
+import type { ShopConfig } from './shop-config.js';
+
+/** Everything a shop service is built from. */
+export interface ShopContext {
+  readonly name: ServiceName;
+  readonly config: ShopConfig;
+  readonly backend: Backend;
+  readonly logger: Logger;
+  readonly identity: ServiceIdentity;
+  readonly metrics: ServiceMetrics;
+  readonly clock: Clock;
+  /** The bus, opened on first call (services without events never open it). */
+  bus(): Promise<ShopBus>;
+  /** Instance URLs of another service; throws when none is configured. */
+  upstream(name: ServiceName): string[];
+  /** Releases the backend and the bus (when the service was never built). */
+  close(): Promise<void>;
+}
+
+/** Where `config` says this service's database is. */
+export function backendLocation(config: ShopConfig, name: ServiceName): BackendLocation {
+  if (config.SHOP_MODE === 'embedded') return { kind: 'sqlite', file: sqliteFileOf(config.DATA_DIR, name) };
+  if (!config.DATABASE_URL) throw new Error(`DATABASE_URL is required for ${name} in distributed mode`);
+  return { kind: 'postgres', url: config.DATABASE_URL, applicationName: `shop-${name}` };
+}
+
+/** Where `config` says the bus is. */
+export function busLocation(config: ShopConfig): BusLocation {
+  if (config.SHOP_MODE === 'embedded') return { kind: 'sqlite', file: busFileOf(config.DATA_DIR) };
+  if (!config.NATS_URL) throw new Error('NATS_URL is required in distributed mode');
+  return { kind: 'nats', url: config.NATS_URL };
+}
+
+/**
+ * Opens a service's backend and prepares its context.
+ *
+ * @example
+ * ```ts
+ * const ctx = createShopContext('orders', loadConfig(shopConfigSchema));
+ * const service = await buildOrders(ctx);
+ * await service.listen({ port: ctx.config.PORT });
+ * ```
+ */
+export function createShopContext(
+  name: ServiceName,
+  config: ShopConfig,
+  options: { clock?: Clock; logger?: Logger } = {},
+): ShopContext {
+  const logger = options.logger ?? createLogger({ name, level: config.LOG_LEVEL });
+  const backend = openBackend(backendLocation(config, name));
+  const metrics = new ServiceMetrics({ serviceName: name });
+  let bus: Promise<ShopBus> | undefined;
+  return {
+    name,
+    config,
+    backend,
+    logger,
+    metrics,
+    clock: options.clock ?? systemClock,
+    identity: new ServiceIdentity(name, config.INTERNAL_TOKEN_SECRET, logger),
+    bus() {
+      bus ??= openBus(busLocation(config), backend, name, busObserver(metrics));
+      return bus;
+    },
+    upstream(upstream) {
+      const urls = config.SHOP_UPSTREAMS[upstream];
+      if (!urls?.length) throw new Error(`No instances of "${upstream}" in SHOP_UPSTREAMS`);
+      return urls;
+    },
+    async close() {
+      if (bus) await (await bus).bus.close();
+      await backend.close();
+    },
+  };
+}
+
+/** A bus observer feeding the service's Prometheus metrics. */
+export function busObserver(metrics: ServiceMetrics): BusObserver {
+  const hooks = busMetricHooks(metrics);
+  return {
+    published: (e) => hooks.published({ topic: e.topic }),
+    handled: (e) => {
+      hooks.handled({ topic: e.topic, group: e.group, outcome: 'ok' });
+      hooks.latency({ topic: e.topic, group: e.group }, e.latencyMs / 1000);
+    },
+    retried: (e) => hooks.retried({ topic: e.topic, group: e.group }),
+    deadLettered: (e) => hooks.deadLettered({ topic: e.topic, group: e.group }),
+    lag: (e) => hooks.lag({ topic: e.pattern, group: e.group }, e.pending),
+  };
+}
+
+/**
+ * Builds the service app: internal identity tokens required (only `/health`, `/metrics` and
+ * `/openapi.json` are open), `Idempotency-Key` responses stored in the service's own database,
+ * readiness checks on the database (and the bus when it was opened), and at shutdown the
+ * bus and database closed after requests and background loops have stopped.
+ */
+export async function createShopService(
+  ctx: ShopContext,
+  routes: readonly Route[],
+  options: Partial<ServiceOptions> = {},
+): Promise<Service> {
+  const store = await ctx.backend.idempotencyStore();
+  const service = createService({
+    name: ctx.name,
+    version: '0.1.0',
+    routes,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    clock: ctx.clock,
+    internalAuth: {
+      mode: 'required',
+      verifier: new InternalTokenVerifier({ key: ctx.config.INTERNAL_TOKEN_SECRET, clock: ctx.clock }),
+    },
+    idempotency: { store },
+    shutdownTimeoutMs: ctx.config.SHUTDOWN_TIMEOUT_MS,
+    // Health probes arrive every second from the gateway: access lines only at debug level.
+    accessLog: ctx.config.ACCESS_LOG,
+    ...options,
+  });
+  service.addReadinessCheck('database', () => ctx.backend.db.query('SELECT 1'));
+  // Registered first, so it runs last: the database outlives every other close hook.
+  service.onClose('database', () => ctx.close());
+  return service;
+}
+
+/** A typed client of another shop service, as this service (see {@link upstreamClient}). */
+export function shopClient<const Eps extends Record<string, EndpointDefinition>>(
+  ctx: ShopContext,
+  service: Service,
+  upstream: ServiceName,
+  endpoints: Eps,
+  options: UpstreamClientOptions = {},
+): TypedClient<Eps> {
+  return upstreamClient(service, upstream, ctx.upstream(upstream), endpoints, {
+    serviceIdentity: () => ctx.identity.token(),
+    ...options,
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * Entry point of the gateway process: the shop's routes (see `gateway-config.ts`) in front of
+ * the service instances named in `SHOP_UPSTREAMS`, with JWT auth, per-client rate limits (in
+ * memory, or in Redis when `REDIS_URL` is set), balancing, health checks and breakers.
+ */
+import { createGateway } from '@trellis/gateway';
+import { loadConfigOrExit } from '@trellis/service';
+import { z } from 'zod';
+import { shopGatewayConfig } from '../gateway/gateway-config.js';
+import { shopConfigSchema } from '../platform/shop-config.js';
+import { watchSupervisor } from './watch-supervisor.js';
+
+const schema = shopConfigSchema
+  .pick({ PORT: true, HOST: true, LOG_LEVEL: true, SHOP_UPSTREAMS: true, INTERNAL_TOKEN_SECRET: true })
+  .extend({
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    REDIS_URL: z.string().min(1).optional(),
+    RATE_LIMIT_CAPACITY: z.coerce.number().positive().default(200),
+    RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(100),
+  });
+const config = loadConfigOrExit(schema);
+
+const gateway = createGateway({
+  config: shopGatewayConfig({
+    upstreams: config.SHOP_UPSTREAMS,
+    jwtSecret: config.JWT_SECRET,
+    internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
+    rateLimit: { capacity: config.RATE_LIMIT_CAPACITY, refillPerSecond: config.RATE_LIMIT_PER_SECOND },
+    redisUrl: config.REDIS_URL,
+  }),
+  logger: { level: config.LOG_LEVEL },
+});
+const url = await gateway.listen({ port: config.PORT, host: config.HOST });
+gateway.logger.info({ url, startupMs: Math.round(process.uptime() * 1000) }, 'gateway ready');
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void gateway.close().then(
+    (report) => process.exit(report.timedOut ? 1 : 0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
+watchSupervisor(stop);

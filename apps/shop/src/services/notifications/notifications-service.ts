@@ -1,0 +1,61 @@
+/**
+ * The notifications service: a choreography consumer. It reacts to order lifecycle events on
+ * the bus (consumer group `notifications`, through the inbox, so each event notifies once)
+ * and keeps the customer's notifications; nobody calls it to send one.
+ */
+import { UnauthorizedError } from '@trellis/core';
+import { type Message, withInbox } from '@trellis/messaging';
+import { route, type Service } from '@trellis/service';
+import { notificationsApi } from '../../contracts/notifications.js';
+import { createShopService, type ShopContext } from '../../platform/shop-service.js';
+import { NotificationsStore } from './notifications-store.js';
+
+/** Consumer group of the notifications service. */
+export const NOTIFICATIONS_GROUP = 'notifications';
+
+/** The lifecycle events that notify the customer, and what they say. */
+export const NOTIFIED_EVENTS: Record<string, (p: Record<string, unknown>) => string> = {
+  OrderSubmitted: (p) => `We received your order ${p.orderId} (${formatCents(p.totalCents)}).`,
+  OrderPaid: (p) => `Payment of ${formatCents(p.amountCents)} for order ${p.orderId} succeeded.`,
+  OrderShipped: (p) => `Order ${p.orderId} is on its way (tracking ${p.trackingNumber ?? 'n/a'}).`,
+  PaymentRefunded: (p) => `We refunded ${formatCents(p.amountCents)} for order ${p.orderId}.`,
+  OrderCancelled: (p) => `Order ${p.orderId} was cancelled: ${p.reason}.`,
+};
+
+function formatCents(value: unknown): string {
+  return `€${(Number(value) / 100).toFixed(2)}`;
+}
+
+/** Builds the notifications service. */
+export async function build(ctx: ShopContext): Promise<Service> {
+  const store = await NotificationsStore.create(ctx.backend.db, ctx.clock);
+  const inbox = await ctx.backend.inbox();
+  const { bus } = await ctx.bus();
+  const routes = [
+    route(notificationsApi.listNotifications, async ({ query, ctx: rc }) => {
+      if (rc.identity?.kind !== 'user') throw new UnauthorizedError('A user identity is required');
+      return { items: await store.of(rc.identity.subject, query.orderId, query.limit) };
+    }),
+  ];
+  const service = await createShopService(ctx, routes);
+  const subscription = await bus.subscribe<Record<string, unknown>>(
+    'order.*',
+    withInbox(inbox, async (message: Message<Record<string, unknown>>, tx) => {
+      const eventType = message.headers.eventType ?? '';
+      const text = NOTIFIED_EVENTS[eventType];
+      const userId = message.headers.userId;
+      const orderId = message.headers.aggregateId ?? message.key;
+      if (!text || !userId || !orderId) return;
+      await store.add(tx, {
+        eventId: message.id,
+        userId,
+        orderId,
+        kind: eventType,
+        message: text({ orderId, ...message.payload }),
+      });
+    }),
+    { group: NOTIFICATIONS_GROUP, concurrency: 16, from: 'all' },
+  );
+  service.onClose('notifications consumer', () => subscription.close());
+  return service;
+}

@@ -1,0 +1,218 @@
+/**
+ * The place-order saga (orchestration): reserve stock → charge the card → create the
+ * shipment → complete (commit the stock, mark shipped), compensating in reverse on failure
+ * (cancel the shipment, refund, release the stock, cancel the order). It runs durably on the
+ * orders database: every step outcome is checkpointed, a crash resumes it, and every call
+ * carries the step's idempotency key, so a retried step never acts twice.
+ *
+ * Calls go out as the orders service (its own identity token), never with the token of the
+ * customer whose request started the saga.
+ */
+import { isTransientError } from '@trellis/resilience';
+import { defineSaga, idempotencyKeys, type SagaStore, type StepRetry } from '@trellis/saga';
+import type { TypedClient } from '@trellis/service';
+import { z } from 'zod';
+import { Address } from '../../contracts/common.js';
+import type { inventoryApi } from '../../contracts/inventory.js';
+import type { paymentsApi } from '../../contracts/payments.js';
+import type { shippingApi } from '../../contracts/shipping.js';
+import type { ServiceIdentity } from '../../platform/identity.js';
+import type { OrderRepository } from './order-repository.js';
+
+/** The saga's input (checkpointed: no card data, only the payment method id). */
+export const PlaceOrderInput = z.object({
+  orderId: z.string().min(1),
+  customerId: z.string().min(1),
+  items: z.array(z.object({ productId: z.string(), quantity: z.number().int().positive() })).min(1),
+  totalCents: z.number().int().min(0),
+  paymentMethod: z.string().min(1),
+  shippingAddress: Address,
+  correlationId: z.string().min(1),
+});
+/** The saga's input. */
+export type PlaceOrderInput = z.output<typeof PlaceOrderInput>;
+
+/** The name the saga is registered and stored under. */
+export const PLACE_ORDER_SAGA = 'place-order';
+
+/** The saga id of an order. */
+export function sagaIdOf(orderId: string): string {
+  return `order-${orderId}`;
+}
+
+/** What the saga needs. */
+export interface PlaceOrderDeps {
+  inventory: TypedClient<typeof inventoryApi>;
+  payments: TypedClient<typeof paymentsApi>;
+  shipping: TypedClient<typeof shippingApi>;
+  orders: OrderRepository;
+  identity: ServiceIdentity;
+  sagas: SagaStore;
+  now: () => string;
+}
+
+const IN_PROGRESS = new Set(['CHARGE_IN_PROGRESS', 'IDEMPOTENCY_KEY_IN_PROGRESS']);
+/** Transient failures, plus "the same key is still being processed" (try again shortly). */
+export const retryable = (e: unknown): boolean =>
+  isTransientError(e) || IN_PROGRESS.has(String((e as { code?: unknown }).code));
+
+const forward: StepRetry = {
+  maxAttempts: 3,
+  backoff: { initialDelay: 100, maxDelay: 1000 },
+  isRetryable: retryable,
+};
+/** Compensations keep trying for about a minute before the saga is marked failed. */
+const undo = {
+  retry: { maxAttempts: 20, backoff: { initialDelay: 200, maxDelay: 5000 }, isRetryable: retryable },
+};
+
+/** Why an order was cancelled, from the error that made its saga compensate. */
+export function cancellation(error: { code?: string; message?: string; step?: string } | null | undefined): {
+  code: string;
+  reason: string;
+} {
+  switch (error?.code) {
+    case 'OUT_OF_STOCK':
+      return { code: 'out_of_stock', reason: 'Not enough stock' };
+    case 'PAYMENT_DECLINED':
+      return { code: 'payment_declined', reason: 'The card was declined' };
+    case 'PROCESSOR_UNAVAILABLE':
+    case 'CIRCUIT_OPEN':
+      return { code: 'payment_unavailable', reason: 'Payments are unavailable right now' };
+    default:
+      return {
+        code: 'fulfilment_failed',
+        reason: `Could not complete the order (${error?.step ?? 'unknown step'})`,
+      };
+  }
+}
+
+/** Builds the saga definition. */
+export function placeOrderSaga(deps: PlaceOrderDeps) {
+  const { inventory, payments, shipping, orders, identity } = deps;
+  const as = <T>(ctx: { correlationId: string; signal: AbortSignal }, fn: () => Promise<T>) =>
+    identity.run({ correlationId: ctx.correlationId, signal: ctx.signal }, fn);
+  const meta = (ctx: { correlationId: string }) => ({ correlationId: ctx.correlationId });
+
+  return defineSaga(PLACE_ORDER_SAGA, { input: PlaceOrderInput })
+    .step({
+      // Nothing to do going forward; its compensation (always the last one) cancels the order.
+      name: 'openOrder',
+      execute: () => ({}),
+      compensate: async (ctx) => {
+        const saga = await deps.sagas.get(ctx.saga.id);
+        const { code, reason } = cancellation(saga?.error);
+        await orders.update(ctx.orderId, (o) => o.cancel(reason, code, deps.now()), meta(ctx));
+      },
+      compensation: undo,
+    })
+    .step({
+      name: 'reserveInventory',
+      retry: forward,
+      timeoutMs: 10_000,
+      execute: async (ctx) => {
+        const reservation = await as(ctx, () =>
+          inventory.reserve(
+            { body: { orderId: ctx.orderId, items: ctx.items } },
+            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+          ),
+        );
+        return { reservationId: reservation.id };
+      },
+      compensate: (ctx) =>
+        as(ctx, () =>
+          inventory.release(
+            { body: { key: ctx.executeIdempotencyKey } },
+            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+          ),
+        ),
+      compensation: undo,
+    })
+    .step({
+      name: 'chargePayment',
+      retry: { ...forward, backoff: { initialDelay: 250, maxDelay: 2000 } },
+      timeoutMs: 15_000,
+      execute: async (ctx) => {
+        const charge = await as(ctx, () =>
+          payments.charge(
+            {
+              body: {
+                orderId: ctx.orderId,
+                customerId: ctx.customerId,
+                amountCents: ctx.totalCents,
+                currency: 'EUR',
+                paymentMethod: ctx.paymentMethod,
+              },
+            },
+            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+          ),
+        );
+        await orders.update(
+          ctx.orderId,
+          (o) => o.markPaid(charge.id, charge.amountCents, deps.now()),
+          meta(ctx),
+        );
+        return { paymentId: charge.id };
+      },
+      compensate: async (ctx) => {
+        const refund = await as(ctx, () =>
+          payments.refund(
+            { body: { chargeKey: ctx.executeIdempotencyKey, reason: 'order cancelled' } },
+            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+          ),
+        );
+        if (refund.refundedCents > 0 && refund.charge) {
+          const paymentId = refund.charge.id;
+          await orders.update(
+            ctx.orderId,
+            (o) => o.recordRefund(paymentId, refund.refundedCents, deps.now()),
+            meta(ctx),
+          );
+        }
+      },
+      compensation: undo,
+    })
+    .step({
+      name: 'createShipment',
+      retry: forward,
+      timeoutMs: 10_000,
+      execute: async (ctx) => {
+        const shipment = await as(ctx, () =>
+          shipping.createShipment(
+            { body: { orderId: ctx.orderId, address: ctx.shippingAddress, items: ctx.items } },
+            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+          ),
+        );
+        return { shipmentId: shipment.id, trackingNumber: shipment.trackingNumber };
+      },
+      compensate: (ctx) =>
+        as(ctx, () =>
+          shipping.cancelShipment(
+            { body: { key: ctx.executeIdempotencyKey } },
+            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+          ),
+        ),
+      compensation: undo,
+    })
+    .pivot({
+      // The point of no return: the stock leaves the warehouse and the order is shipped.
+      name: 'completeOrder',
+      retry: { maxAttempts: 10, backoff: { initialDelay: 200, maxDelay: 5000 }, isRetryable: retryable },
+      timeoutMs: 10_000,
+      execute: async (ctx) => {
+        await as(ctx, () =>
+          inventory.commit(
+            { body: { key: idempotencyKeys(ctx.saga.id, 'reserveInventory').execute } },
+            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+          ),
+        );
+        await orders.update(
+          ctx.orderId,
+          (o) => o.markShipped(ctx.shipmentId, ctx.trackingNumber, deps.now()),
+          meta(ctx),
+        );
+        return {};
+      },
+    })
+    .build();
+}

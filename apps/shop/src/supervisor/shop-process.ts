@@ -1,0 +1,173 @@
+/**
+ * One supervised process (a service replica or the gateway): spawned with its environment,
+ * output appended to its log file (and optionally echoed with a prefix), ready when its
+ * health endpoint answers 200, restarted with exponential back-off when it dies without being
+ * asked to, stopped with SIGTERM (then SIGKILL after a grace period).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** How to run one process. */
+export interface ProcessSpec {
+  /** `orders#1`, `gateway`… */
+  id: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  logFile: string;
+  /** GET this URL until it answers 200 to call the process ready. */
+  readyUrl: string;
+  /** Longest wait for readiness before the start counts as failed. Default 60 s. */
+  readyTimeoutMs?: number;
+}
+
+/** What happened to a process, for the supervisor's console lines. */
+export type ProcessEvent =
+  | { kind: 'ready'; id: string; ms: number; restarts: number }
+  | {
+      kind: 'exited';
+      id: string;
+      code: number | null;
+      signal: string | null;
+      restartInMs: number | undefined;
+    };
+
+const MAX_BACKOFF_MS = 10_000;
+/** A process that stayed up this long has its back-off reset. */
+const STABLE_MS = 30_000;
+
+/** A supervised process. */
+export class ShopProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private log: WriteStream | undefined;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private startedAt = 0;
+  /** Times the process was restarted after dying. */
+  restarts = 0;
+  private readyWaiters: Array<() => void> = [];
+  private isReady = false;
+
+  constructor(
+    readonly spec: ProcessSpec,
+    private readonly onEvent: (event: ProcessEvent) => void = () => {},
+    private readonly echo?: (id: string, line: string) => void,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get ready(): boolean {
+    return this.isReady && this.running;
+  }
+
+  /** Spawns the process and waits until it is ready. Throws when it dies or times out first. */
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.spawn();
+    await this.waitReady();
+  }
+
+  /** Resolves the next time the process becomes ready (now, when it is). */
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Sends a signal (chaos: SIGKILL, SIGSTOP, SIGCONT). A killed process is restarted. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.child?.pid !== undefined && this.running) this.child.kill(signal);
+  }
+
+  /** SIGTERM, SIGKILL after `graceMs`; no restart. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.running) {
+      this.child?.kill('SIGCONT');
+      this.child?.kill('SIGTERM');
+      const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await new Promise<void>((resolve) => (this.log ? this.log.end(resolve) : resolve()));
+    this.log = undefined;
+  }
+
+  private spawn(): void {
+    const { spec } = this;
+    mkdirSync(dirname(spec.logFile), { recursive: true });
+    this.log ??= createWriteStream(spec.logFile, { flags: 'a' });
+    this.isReady = false;
+    this.startedAt = Date.now();
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env, SHOP_SUPERVISOR_PID: String(process.pid) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: Ctrl-C reaches the supervisor only, which stops children in order.
+      detached: true,
+    });
+    this.child = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      const lines = createInterface({ input: stream });
+      lines.on('line', (line) => {
+        this.log?.write(`${line}\n`);
+        this.echo?.(spec.id, line);
+      });
+    }
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.isReady = false;
+        resolve();
+        if (this.stopping) return;
+        const stable = Date.now() - this.startedAt > STABLE_MS;
+        this.failures = stable ? 1 : this.failures + 1;
+        const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.failures - 1));
+        this.onEvent({ kind: 'exited', id: spec.id, code, signal, restartInMs: delay });
+        this.restartTimer = setTimeout(() => {
+          this.restarts++;
+          this.spawn();
+          this.waitReady().catch(() => undefined);
+        }, delay);
+      }),
+    );
+  }
+
+  private async waitReady(): Promise<void> {
+    const started = Date.now();
+    const deadline = started + (this.spec.readyTimeoutMs ?? 60_000);
+    const child = this.child;
+    while (Date.now() < deadline) {
+      if (this.child !== child || !this.running)
+        throw new Error(`${this.spec.id} exited during start-up (see ${this.spec.logFile})`);
+      const ok = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => {
+          void r.body?.cancel();
+          return r.ok;
+        },
+        () => false,
+      );
+      if (ok) {
+        this.isReady = true;
+        this.onEvent({ kind: 'ready', id: this.spec.id, ms: Date.now() - started, restarts: this.restarts });
+        for (const w of this.readyWaiters.splice(0)) w();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(
+      `${this.spec.id} not ready after ${this.spec.readyTimeoutMs ?? 60_000} ms (see ${this.spec.logFile})`,
+    );
+  }
+}

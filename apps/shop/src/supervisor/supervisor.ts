@@ -1,0 +1,146 @@
+/**
+ * The process supervisor behind `npm start`: one child process per service replica and one
+ * for the gateway, each with its own environment (its database, the bus, its upstreams, the
+ * secrets it needs and no others), started in parallel, watched, restarted with back-off when
+ * they die, and stopped in order (gateway first, so no request reaches a stopping service).
+ */
+
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ShopSecrets } from './secrets.js';
+import { type ProcessEvent, ShopProcess } from './shop-process.js';
+import { type Topology, upstreamsOf } from './topology.js';
+
+/** Options of {@link Supervisor}. */
+export interface SupervisorOptions {
+  topology: Topology;
+  secrets: ShopSecrets;
+  /** Create demo data on first start. Default true. */
+  seed?: boolean;
+  /** Log level of every process. Default `info`. */
+  logLevel?: string;
+  /** Extra environment for every service process (e.g. `ORDER_WAIT_MS`). */
+  serviceEnv?: Record<string, string>;
+  /** Extra environment for the gateway (e.g. `RATE_LIMIT_CAPACITY`). */
+  gatewayEnv?: Record<string, string>;
+  /** Receives every log line of every process (prefixed by the caller). */
+  echo?: (id: string, line: string) => void;
+  /** Lifecycle events (ready, exited/restarting). */
+  onEvent?: (event: ProcessEvent) => void;
+}
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/** The node arguments that run a TypeScript entry point with the workspace sources. */
+export function nodeArgs(entry: string): string[] {
+  return ['--conditions=source', '--import', import.meta.resolve('tsx'), entry];
+}
+
+/** Supervises the shop's processes. */
+export class Supervisor {
+  readonly services: ShopProcess[] = [];
+  readonly gateway: ShopProcess;
+
+  constructor(o: SupervisorOptions) {
+    const t = o.topology;
+    const upstreams = JSON.stringify(upstreamsOf(t));
+    const logs = join(t.dataDir, 'logs');
+    const common = { LOG_LEVEL: o.logLevel ?? 'info', INTERNAL_TOKEN_SECRET: o.secrets.internalTokenSecret };
+    for (const instance of t.instances) {
+      const db = t.databases[instance.service];
+      const env: Record<string, string> = {
+        ...common,
+        SHOP_SERVICE: instance.service,
+        SHOP_REPLICA: String(instance.replica),
+        PORT: String(instance.port),
+        HOST: '127.0.0.1',
+        SHOP_MODE: t.mode,
+        DATA_DIR: t.dataDir,
+        SHOP_UPSTREAMS: upstreams,
+        SHOP_SEED: String(o.seed ?? true),
+        ...(db?.kind === 'postgres' ? { DATABASE_URL: db.url } : {}),
+        ...(t.bus.kind === 'nats' ? { NATS_URL: t.bus.url } : {}),
+        ...o.serviceEnv,
+      };
+      // Only the users service signs user tokens and knows the demo passwords.
+      if (instance.service === 'users') {
+        Object.assign(env, {
+          JWT_SECRET: o.secrets.jwtSecret,
+          DEMO_ALICE_PASSWORD: o.secrets.demo.alice,
+          DEMO_ADMIN_PASSWORD: o.secrets.demo.admin,
+        });
+      }
+      const id = instance.replica === 0 ? instance.service : `${instance.service}#${instance.replica}`;
+      this.services.push(
+        new ShopProcess(
+          {
+            id,
+            command: process.execPath,
+            args: [...nodeArgs(here('../processes/service-process.ts')), instance.service],
+            env,
+            cwd: process.cwd(),
+            logFile: join(logs, `${id.replace('#', '-')}.log`),
+            readyUrl: `${instance.url}/health/ready`,
+          },
+          o.onEvent,
+          o.echo,
+        ),
+      );
+    }
+    this.gateway = new ShopProcess(
+      {
+        id: 'gateway',
+        command: process.execPath,
+        args: nodeArgs(here('../processes/gateway-process.ts')),
+        env: {
+          ...common,
+          PORT: String(t.gatewayPort),
+          HOST: '127.0.0.1',
+          SHOP_UPSTREAMS: upstreams,
+          JWT_SECRET: o.secrets.jwtSecret,
+          ...(t.redisUrl ? { REDIS_URL: t.redisUrl } : {}),
+          ...o.gatewayEnv,
+        },
+        cwd: process.cwd(),
+        logFile: join(logs, 'gateway.log'),
+        readyUrl: `${t.gatewayUrl}/__gateway/health/live`,
+      },
+      o.onEvent,
+      o.echo,
+    );
+  }
+
+  /** Every process, gateway last. */
+  get all(): ShopProcess[] {
+    return [...this.services, this.gateway];
+  }
+
+  /** The process of `service` replica `replica`. Throws for an unknown one. */
+  process(service: string, replica = 0): ShopProcess {
+    if (service === 'gateway') return this.gateway;
+    const id = replica === 0 ? service : `${service}#${replica}`;
+    const p = this.services.find((s) => s.spec.id === id);
+    if (!p) throw new Error(`No process ${id}`);
+    return p;
+  }
+
+  /**
+   * Starts every service in parallel, then the gateway; resolves when all are ready. On a
+   * failed start, stops what was started and rethrows.
+   */
+  async start(): Promise<void> {
+    try {
+      await Promise.all(this.services.map((s) => s.start()));
+      await this.gateway.start();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Stops the gateway, then every service (gracefully, in parallel). */
+  async stop(): Promise<void> {
+    await this.gateway.stop();
+    await Promise.all(this.services.map((s) => s.stop()));
+  }
+}
