@@ -2,7 +2,7 @@ import type { Clock, SqlTransaction } from '@trellis/core';
 import { type DeadLetter, replayPrepared, SqlDeadLetterStore, writeOutboxRows } from '@trellis/messaging';
 import type { SqliteDatabase } from './database.js';
 import { migrateDeadLetters } from './messaging-schema.js';
-import { ConsumerRegistry, insertMessages } from './sqlite-bus-store.js';
+import { BusStatements, ConsumerRegistry, insertMessages } from './sqlite-bus-store.js';
 
 /** Options of {@link SqliteDeadLetterStore}. */
 export interface SqliteDeadLetterStoreOptions {
@@ -36,19 +36,24 @@ export class SqliteDeadLetterStore extends SqlDeadLetterStore {
     return new SqliteDeadLetterStore(db, {
       ...(options.clock ? { clock: options.clock } : {}),
       redeliver: async (tx, deadLetters) => {
-        await redeliver(tx, deadLetters);
+        await redeliver(db, tx, deadLetters);
         if (options.onReplayed) tx.afterCommit(options.onReplayed);
       },
     });
   }
 }
 
-async function redeliver(tx: SqlTransaction, deadLetters: readonly DeadLetter[]): Promise<void> {
+async function redeliver(
+  db: SqliteDatabase,
+  tx: SqlTransaction,
+  deadLetters: readonly DeadLetter[],
+): Promise<void> {
   const viaBus = deadLetters.filter((d) => d.transport === 'sqlite').map(replayPrepared);
   const viaOutbox = deadLetters.filter((d) => d.transport !== 'sqlite').map(replayPrepared);
   if (viaBus.length > 0) {
     await requireTable(tx, 'trellis_bus_messages', 'the durable SQLite bus');
-    await insertMessages(tx, viaBus, new ConsumerRegistry());
+    // Inside the replay's transaction on `db`, so the raw statements join it.
+    insertMessages(BusStatements.of(db), viaBus, new ConsumerRegistry());
   }
   if (viaOutbox.length > 0) {
     await requireTable(tx, 'trellis_outbox', 'an outbox (SqliteOutbox.create)');

@@ -12,7 +12,15 @@ import {
 } from '@trellis/messaging';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteDeadLetterStore } from './dead-letter-store.js';
-import { ack, type ClaimedRow, claim, consumerLag, extendLeases, reschedule } from './sqlite-bus-store.js';
+import {
+  ack,
+  BusStatements,
+  type ClaimedRow,
+  claim,
+  consumerLag,
+  extendLeases,
+  reschedule,
+} from './sqlite-bus-store.js';
 
 type Settled =
   | { seq: number; type: 'ack' }
@@ -97,17 +105,18 @@ export class SqliteBusMember {
     const dead: NewDeadLetter[] = [];
     let claimed: ClaimedRow[] = [];
     try {
+      const sql = BusStatements.of(this.db);
       claimed = await this.db.transaction(async (tx) => {
         for (const s of outcomes) {
-          if (s.type === 'retry') await reschedule(tx, this.consumerId, s.seq, this.owner, s.at);
-          else if ((await ack(tx, this.consumerId, s.seq, this.owner)) && s.type === 'dead') {
+          if (s.type === 'retry') reschedule(sql, this.consumerId, s.seq, this.owner, s.at);
+          else if (ack(sql, this.consumerId, s.seq, this.owner) && s.type === 'dead') {
             await this.ownStore.recordIn(tx, s.entry);
             dead.push(s.entry);
           }
         }
         if (want <= 0) return [];
         const now = this.clock.now();
-        return claim(tx, this.consumerId, this.owner, want, now, now + this.consumer.visibilityTimeoutMs);
+        return claim(sql, this.consumerId, this.owner, want, now, now + this.consumer.visibilityTimeoutMs);
       });
       this.failures = 0;
     } catch {
@@ -194,8 +203,9 @@ export class SqliteBusMember {
       const seqs = [...this.running.keys()];
       if (seqs.length > 0) {
         const until = this.clock.now() + this.consumer.visibilityTimeoutMs;
+        const sql = BusStatements.of(this.db);
         void this.db
-          .transaction((tx) => extendLeases(tx, this.consumerId, seqs, this.owner, until))
+          .transaction(async () => extendLeases(sql, this.consumerId, seqs, this.owner, until))
           .catch(() => undefined);
       }
       if (!this.stopped || this.running.size > 0) this.beat();

@@ -1,11 +1,78 @@
 import type { SqlExecutor } from '@trellis/core';
 import { type PreparedMessage, topicMatches } from '@trellis/messaging';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { SqliteDatabase } from './database.js';
 
 /**
  * The SQL of the durable SQLite bus, kept apart from its scheduling. Every function runs inside
  * a transaction the caller opened (SQLite's `BEGIN IMMEDIATE` makes each one atomic across
- * processes sharing the file).
+ * processes sharing the file). The hot paths (publish, claim, settle) run prepared statements
+ * on the raw connection synchronously: inside the caller's transaction that is safe, and it
+ * skips the per-statement async and placeholder work.
  */
+
+type Stmt = BetterSqlite3.Statement<unknown[], unknown>;
+
+/** Prepared statements of one connection. */
+export class BusStatements {
+  readonly version: Stmt;
+  readonly consumers: Stmt;
+  readonly insertMessage: Stmt;
+  readonly messageSeq: Stmt;
+  readonly insertDelivery: Stmt;
+  readonly claimable: Stmt;
+  readonly lease: Stmt;
+  readonly ack: Stmt;
+  readonly reschedule: Stmt;
+  readonly extend: Stmt;
+
+  private constructor(raw: BetterSqlite3.Database) {
+    const p = (sql: string) => raw.prepare(sql) as Stmt;
+    this.version = p('SELECT COUNT(*) AS n, MAX(consumer_id) AS m FROM trellis_bus_consumers');
+    this.consumers = p('SELECT consumer_id, group_name, pattern FROM trellis_bus_consumers');
+    this.insertMessage = p(
+      `INSERT INTO trellis_bus_messages (id, topic, msg_key, headers, payload, published_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
+    );
+    this.messageSeq = p('SELECT seq FROM trellis_bus_messages WHERE id = ?');
+    this.insertDelivery = p(
+      `INSERT INTO trellis_bus_deliveries (consumer_id, seq, msg_key, attempts, available_at)
+       VALUES (?, ?, ?, 0, 0) ON CONFLICT DO NOTHING`,
+    );
+    this.claimable = p(
+      `SELECT d.seq, d.attempts, d.first_attempt_at, m.id, m.topic, m.msg_key, m.headers, m.payload, m.published_at
+       FROM trellis_bus_deliveries d JOIN trellis_bus_messages m ON m.seq = d.seq
+       WHERE d.consumer_id = ? AND d.available_at <= ?
+         AND (d.msg_key IS NULL OR NOT EXISTS (
+           SELECT 1 FROM trellis_bus_deliveries e WHERE e.consumer_id = d.consumer_id AND e.msg_key = d.msg_key AND e.seq < d.seq))
+       ORDER BY d.seq LIMIT ?`,
+    );
+    this.lease = p(
+      `UPDATE trellis_bus_deliveries SET attempts = attempts + 1, available_at = ?, lease_owner = ?,
+         first_attempt_at = COALESCE(first_attempt_at, ?) WHERE consumer_id = ? AND seq = ?`,
+    );
+    this.ack = p('DELETE FROM trellis_bus_deliveries WHERE consumer_id = ? AND seq = ? AND lease_owner = ?');
+    this.reschedule = p(
+      `UPDATE trellis_bus_deliveries SET available_at = ?, lease_owner = NULL
+       WHERE consumer_id = ? AND seq = ? AND lease_owner = ?`,
+    );
+    this.extend = p(
+      'UPDATE trellis_bus_deliveries SET available_at = ? WHERE consumer_id = ? AND seq = ? AND lease_owner = ?',
+    );
+  }
+
+  private static readonly cache = new WeakMap<SqliteDatabase, BusStatements>();
+
+  /** The statements of `db` (prepared once per connection; the bus tables must exist). */
+  static of(db: SqliteDatabase): BusStatements {
+    let s = BusStatements.cache.get(db);
+    if (!s) {
+      s = new BusStatements(db.raw);
+      BusStatements.cache.set(db, s);
+    }
+    return s;
+  }
+}
 
 /** A consumer (group + pattern) as registered in the bus database. */
 export interface ConsumerRow {
@@ -23,15 +90,12 @@ export class ConsumerRegistry {
   private version = '';
   private readonly byTopic = new Map<string, ConsumerRow[]>();
 
-  async refresh(tx: SqlExecutor): Promise<void> {
-    const [v] = await tx.query<{ n: number; m: number | null }>(
-      'SELECT COUNT(*) AS n, MAX(consumer_id) AS m FROM trellis_bus_consumers',
-    );
-    const version = `${v?.n}:${v?.m}`;
+  /** Re-reads the consumers if another process changed them. Call inside a transaction. */
+  refresh(sql: BusStatements): void {
+    const v = sql.version.get() as { n: number; m: number | null };
+    const version = `${v.n}:${v.m}`;
     if (version === this.version) return;
-    this.consumers = await tx.query<ConsumerRow>(
-      'SELECT consumer_id, group_name, pattern FROM trellis_bus_consumers',
-    );
+    this.consumers = sql.consumers.all() as ConsumerRow[];
     this.byTopic.clear();
     this.version = version;
   }
@@ -51,37 +115,32 @@ export class ConsumerRegistry {
 /**
  * Stores messages and queues a delivery for every matching consumer. A message id already
  * stored is a duplicate (a resend) and is skipped, unless the message is addressed to one
- * group (a dead-letter replay), which queues it for that group again.
+ * group (a dead-letter replay), which queues it for that group again. Call inside a
+ * transaction on the statements' connection.
  */
-export async function insertMessages(
-  tx: SqlExecutor,
+export function insertMessages(
+  sql: BusStatements,
   messages: readonly PreparedMessage[],
   registry: ConsumerRegistry,
-): Promise<void> {
-  await registry.refresh(tx);
+): void {
+  registry.refresh(sql);
   for (const m of messages) {
-    const [row] = await tx.query<{ seq: number }>(
-      `INSERT INTO trellis_bus_messages (id, topic, msg_key, headers, payload, published_at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING seq`,
-      [m.id, m.topic, m.key ?? null, JSON.stringify(m.headers), m.payload, m.publishedAt],
-    );
+    const key = m.key ?? null;
+    const row = sql.insertMessage.get(
+      m.id,
+      m.topic,
+      key,
+      JSON.stringify(m.headers),
+      m.payload,
+      m.publishedAt,
+    ) as { seq: number } | undefined;
     let seq = row?.seq;
     if (seq === undefined) {
       if (m.group === undefined) continue;
-      const [existing] = await tx.query<{ seq: number }>(
-        'SELECT seq FROM trellis_bus_messages WHERE id = $1',
-        [m.id],
-      );
-      seq = existing?.seq;
+      seq = (sql.messageSeq.get(m.id) as { seq: number } | undefined)?.seq;
       if (seq === undefined) continue;
     }
-    for (const c of registry.matching(m.topic, m.group)) {
-      await tx.execute(
-        `INSERT INTO trellis_bus_deliveries (consumer_id, seq, msg_key, attempts, available_at)
-         VALUES ($1, $2, $3, 0, 0) ON CONFLICT DO NOTHING`,
-        [c.consumer_id, seq, m.key ?? null],
-      );
-    }
+    for (const c of registry.matching(m.topic, m.group)) sql.insertDelivery.run(c.consumer_id, seq, key);
   }
 }
 
@@ -138,73 +197,47 @@ export interface ClaimedRow {
  * and each the earliest pending delivery of its key, so a key is never handled twice at once
  * nor out of order (a retry holds back the key's later messages).
  */
-export async function claim(
-  tx: SqlExecutor,
+export function claim(
+  sql: BusStatements,
   consumerId: number,
   owner: string,
   limit: number,
   now: number,
   leaseUntil: number,
-): Promise<ClaimedRow[]> {
-  const rows = await tx.query<ClaimedRow>(
-    `SELECT d.seq, d.attempts, d.first_attempt_at, m.id, m.topic, m.msg_key, m.headers, m.payload, m.published_at
-     FROM trellis_bus_deliveries d JOIN trellis_bus_messages m ON m.seq = d.seq
-     WHERE d.consumer_id = $1 AND d.available_at <= $2
-       AND (d.msg_key IS NULL OR NOT EXISTS (
-         SELECT 1 FROM trellis_bus_deliveries e WHERE e.consumer_id = d.consumer_id AND e.msg_key = d.msg_key AND e.seq < d.seq))
-     ORDER BY d.seq LIMIT $3`,
-    [consumerId, now, limit],
-  );
+): ClaimedRow[] {
+  const rows = sql.claimable.all(consumerId, now, limit) as ClaimedRow[];
   for (const r of rows) {
-    await tx.execute(
-      `UPDATE trellis_bus_deliveries SET attempts = attempts + 1, available_at = $1, lease_owner = $2,
-         first_attempt_at = COALESCE(first_attempt_at, $3) WHERE consumer_id = $4 AND seq = $5`,
-      [leaseUntil, owner, now, consumerId, r.seq],
-    );
+    sql.lease.run(leaseUntil, owner, now, consumerId, r.seq);
     r.attempts += 1;
   }
   return rows;
 }
 
 /** Acknowledges a delivery; false when the lease was lost (another member took it over). */
-export async function ack(tx: SqlExecutor, consumerId: number, seq: number, owner: string): Promise<boolean> {
-  return (
-    (await tx.execute(
-      'DELETE FROM trellis_bus_deliveries WHERE consumer_id = $1 AND seq = $2 AND lease_owner = $3',
-      [consumerId, seq, owner],
-    )) > 0
-  );
+export function ack(sql: BusStatements, consumerId: number, seq: number, owner: string): boolean {
+  return sql.ack.run(consumerId, seq, owner).changes > 0;
 }
 
 /** Releases a delivery until `availableAt` (a retry after backoff). */
-export async function reschedule(
-  tx: SqlExecutor,
+export function reschedule(
+  sql: BusStatements,
   consumerId: number,
   seq: number,
   owner: string,
   availableAt: number,
-): Promise<void> {
-  await tx.execute(
-    `UPDATE trellis_bus_deliveries SET available_at = $1, lease_owner = NULL
-     WHERE consumer_id = $2 AND seq = $3 AND lease_owner = $4`,
-    [availableAt, consumerId, seq, owner],
-  );
+): void {
+  sql.reschedule.run(availableAt, consumerId, seq, owner);
 }
 
 /** Extends the leases of running deliveries. */
-export async function extendLeases(
-  tx: SqlExecutor,
+export function extendLeases(
+  sql: BusStatements,
   consumerId: number,
   seqs: readonly number[],
   owner: string,
   leaseUntil: number,
-): Promise<void> {
-  for (const seq of seqs) {
-    await tx.execute(
-      'UPDATE trellis_bus_deliveries SET available_at = $1 WHERE consumer_id = $2 AND seq = $3 AND lease_owner = $4',
-      [leaseUntil, consumerId, seq, owner],
-    );
-  }
+): void {
+  for (const seq of seqs) sql.extend.run(leaseUntil, consumerId, seq, owner);
 }
 
 /** Backlog of one consumer. */

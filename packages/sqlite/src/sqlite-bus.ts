@@ -11,6 +11,7 @@ import {
   type MessageHandler,
   notify,
   type OutgoingMessage,
+  type PreparedMessage,
   type PublishedMessage,
   type PublishOptions,
   prepareMessage,
@@ -24,9 +25,16 @@ import {
 } from '@trellis/messaging';
 import { SqliteDatabase, type SqliteDatabaseOptions } from './database.js';
 import { SqliteDeadLetterStore } from './dead-letter-store.js';
+import { GroupCommit } from './group-commit.js';
 import { migrateBus } from './messaging-schema.js';
 import { SqliteBusMember } from './sqlite-bus-member.js';
-import { ConsumerRegistry, insertMessages, pruneMessages, registerConsumer } from './sqlite-bus-store.js';
+import {
+  BusStatements,
+  ConsumerRegistry,
+  insertMessages,
+  pruneMessages,
+  registerConsumer,
+} from './sqlite-bus-store.js';
 
 /** Options of {@link SqliteBus.open}. */
 export interface SqliteBusOptions {
@@ -82,6 +90,18 @@ export class SqliteBus implements Bus {
   /** Keeps the process alive while subscriptions run (the clock's timers are unref'd). */
   private keepAlive: NodeJS.Timeout | undefined;
 
+  /** Concurrent publishes share one transaction (see {@link GroupCommit}). */
+  private readonly commits = new GroupCommit<PreparedMessage>((messages) =>
+    this.db.transaction(async (tx) => {
+      insertMessages(BusStatements.of(this.db), messages, this.registry);
+      // Buses sharing this connection do not see its commits in `data_version`: wake them all.
+      tx.afterCommit(() => {
+        const topics = [...new Set(messages.map((p) => p.topic))];
+        for (const peer of peersOf(this.db)) peer.wakeFor(topics);
+      });
+    }),
+  );
+
   private constructor(
     readonly db: SqliteDatabase,
     private readonly ownsDb: boolean,
@@ -123,14 +143,7 @@ export class SqliteBus implements Bus {
     const ctx = { clock: this.clock, schemas: this.options.schemas, headers: this.options.headers };
     const prepared = messages.map((m) => prepareMessage(m, ctx));
     if (prepared.length === 0) return [];
-    await this.db.transaction(async (tx) => {
-      await insertMessages(tx, prepared, this.registry);
-      // Buses sharing this connection do not see its commits in `data_version`: wake them all.
-      tx.afterCommit(() => {
-        const topics = prepared.map((p) => p.topic);
-        for (const peer of peersOf(this.db)) peer.wakeFor(topics);
-      });
-    });
+    await this.commits.submit(prepared);
     for (const p of prepared)
       notify(this.options.observer, 'published', { transport: this.transport, topic: p.topic });
     return prepared.map(published);
