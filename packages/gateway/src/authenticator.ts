@@ -33,6 +33,8 @@ export interface Authenticated {
   /** Internal token for upstreams, filled lazily by the gateway. */
   internalToken?: string;
   internalTokenRefreshAt?: number;
+  /** Plain `x-user-*` headers for upstreams, computed once. */
+  plainHeaders?: string[];
 }
 
 function unauthorized(reason: string, cause?: unknown): UnauthorizedError {

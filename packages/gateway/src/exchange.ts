@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { isCircuitBreakerOpenError } from '@trellis/resilience';
 import type { Dispatcher } from 'undici';
 import { BadGatewayError, NoHealthyUpstreamError, UpstreamTimeoutError } from './errors.js';
-import { cleanResponseHeaders } from './forward-headers.js';
+import { responseHeaders } from './forward-headers.js';
 import type { RouteMetrics } from './gateway-metrics.js';
 import type { UpstreamGroup, UpstreamInstance } from './upstream.js';
 
@@ -159,11 +159,8 @@ export class Exchange {
       instance.succeeded(this.host.now());
     }
     this.status = statusCode;
-    const h = cleanResponseHeaders(headers);
-    const extra = this.extraHeaders;
-    if (extra) for (const k in extra) h[k] = extra[k];
     try {
-      this.res.writeHead(statusCode, h as Record<string, string | string[]>);
+      this.res.writeHead(statusCode, responseHeaders(headers, this.extraHeaders));
     } catch (error) {
       // The upstream sent a header Node refuses to forward (invalid characters).
       this.controller?.abort(error as Error);

@@ -143,6 +143,23 @@ describe('gateway routing and proxying', () => {
     expect(identity.kind).toBe('anonymous');
   });
 
+  it('keeps the X-Forwarded-For chain only from a trusted proxy', async () => {
+    const { url, catalog } = await setup({ trustProxy: ['127.0.0.1'] });
+    await fetch(`${url}/api/catalog/x`, {
+      headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' },
+    });
+    const h = catalog.received[0]?.headers ?? {};
+    expect(h['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(h['x-forwarded-proto']).toBe('https');
+    const untrusted = await setup({ trustProxy: ['10.0.0.0/8'] });
+    await fetch(`${untrusted.url}/api/catalog/x`, {
+      headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' },
+    });
+    const u = untrusted.catalog.received[0]?.headers ?? {};
+    expect(u['x-forwarded-for']).toBe('127.0.0.1');
+    expect(u['x-forwarded-proto']).toBe('http');
+  });
+
   it('records the gateway hop as a span whose id the upstream sees as its parent', async () => {
     const recorder = new SpanRecorder();
     const { url, catalog } = await setup({}, { recorder });

@@ -264,7 +264,10 @@ class GatewayImpl implements Gateway, ExchangeHost {
       if (m.kind === 'method') throw new MethodNotAllowedError(method, m.allow);
       route = m.route;
       const data = route.data;
-      const auth = await this.authenticate(state, req, data.auth);
+      // Every step below is synchronous when its answer is cached (token, bucket, internal
+      // token): the common request never waits for a microtask before it is dispatched.
+      const pendingAuth = this.authenticate(state, req, data.auth);
+      const auth = pendingAuth instanceof Promise ? await pendingAuth : pendingAuth;
       if (data.rule) {
         const key = data.keyPrefix + (data.rule.by === 'ip' || !auth ? ip : auth.clientKey);
         const taken = state.store.take(key, data.rule);
@@ -290,7 +293,8 @@ class GatewayImpl implements Gateway, ExchangeHost {
       }
       const body = hasBody(req) ? await readBody(req, data.bodyLimit) : null;
       const out = this.upstreamHeaders(state, req, early.requestId, ip, proto, auth, body, data.timeoutMs);
-      const identityToken = this.signer ? await this.internalToken(auth) : undefined;
+      const pendingToken = this.signer ? this.internalToken(auth) : undefined;
+      const identityToken = pendingToken instanceof Promise ? await pendingToken : pendingToken;
       if (identityToken) out.push('x-trellis-identity', identityToken);
       if (early.extraHeaders) early.extraHeaders['x-request-id'] = early.requestId;
       else early.extraHeaders = { 'x-request-id': early.requestId };
@@ -321,14 +325,14 @@ class GatewayImpl implements Gateway, ExchangeHost {
     }
   }
 
-  private async authenticate(
+  /** The caller, synchronously when the token is cached; a promise only when it must be verified. */
+  private authenticate(
     state: RuntimeState,
     req: IncomingMessage,
     need: RouteData['auth'],
-  ): Promise<Authenticated | undefined> {
+  ): Authenticated | undefined | Promise<Authenticated | undefined> {
     const authz = req.headers.authorization;
     const apiKey = req.headers['x-api-key'];
-    let auth: Authenticated | undefined;
     const a = state.authenticator;
     try {
       if (authz !== undefined) {
@@ -340,25 +344,40 @@ class GatewayImpl implements Gateway, ExchangeHost {
           throw new UnauthorizedError('Bearer token expected', { details: { reason: 'malformed' } });
         }
         const token = authz.slice(7).trim();
-        auth = a.cached(token) ?? (await a.verify(token));
-      } else if (typeof apiKey === 'string') {
+        const hit = a.cached(token);
+        if (hit) return this.authorize(hit, need);
+        return a.verify(token).then(
+          (auth) => this.authorize(auth, need),
+          (error: unknown) => {
+            this.countAuthFailure(error);
+            throw error;
+          },
+        );
+      }
+      if (typeof apiKey === 'string') {
         if (!a)
           throw new UnauthorizedError('Authentication is not configured', {
             details: { reason: 'not_configured' },
           });
-        auth = a.apiKey(apiKey);
+        return this.authorize(a.apiKey(apiKey), need);
       }
+      return this.authorize(undefined, need);
     } catch (error) {
-      this.gm.authFailures.inc({
-        reason: String((error as { details?: { reason?: string } }).details?.reason ?? 'invalid'),
-      });
+      this.countAuthFailure(error);
       throw error;
     }
+  }
+
+  private countAuthFailure(error: unknown): void {
+    const reason = (error as { details?: { reason?: string } }).details?.reason;
+    if ((error as { status?: number }).status === 401)
+      this.gm.authFailures.inc({ reason: reason ?? 'invalid' });
+  }
+
+  /** Throws 401 when a route needs a caller and there is none, 403 when scopes or roles are missing. */
+  private authorize(auth: Authenticated | undefined, need: RouteData['auth']): Authenticated | undefined {
     if (need === 'public') return auth;
-    if (!auth) {
-      this.gm.authFailures.inc({ reason: 'missing' });
-      throw new UnauthorizedError('Authentication required', { details: { reason: 'missing' } });
-    }
+    if (!auth) throw new UnauthorizedError('Authentication required', { details: { reason: 'missing' } });
     if (need !== 'required') {
       const id = auth.identity;
       const missing = need.scopes?.filter((s) => !id.scopes.includes(s)) ?? [];
@@ -398,9 +417,12 @@ class GatewayImpl implements Gateway, ExchangeHost {
     const idc = state.config.identity;
     const out: string[] = [];
     copyRequestHeaders(req.rawHeaders, out, idc.forwardAuthorization);
-    const trusted = state.config.trustProxy !== false;
     const xff = h['x-forwarded-for'];
     const socketIp = req.socket.remoteAddress ?? ip;
+    // Fastify derived `ip` through the trusted proxies only: when it differs from the peer, the
+    // peer is a trusted proxy and its X-Forwarded-For chain is kept; otherwise it is replaced.
+    const trusted =
+      state.config.trustProxy === true || (state.config.trustProxy !== false && ip !== socketIp);
     out.push(
       'x-forwarded-for',
       trusted && typeof xff === 'string' ? `${xff}, ${socketIp}` : socketIp,
@@ -419,18 +441,8 @@ class GatewayImpl implements Gateway, ExchangeHost {
     );
     if (body) out.push('content-length', String(body.length));
     if (auth && idc.plainHeaders) {
-      const id = auth.identity;
-      out.push(
-        'x-user-id',
-        id.subject,
-        'x-user-kind',
-        id.kind,
-        'x-user-scopes',
-        id.scopes.join(' '),
-        'x-user-roles',
-        id.roles.join(','),
-      );
-      if (id.tenant) out.push('x-user-tenant', id.tenant);
+      auth.plainHeaders ??= plainIdentityHeaders(auth);
+      for (const v of auth.plainHeaders) out.push(v);
     }
     return out;
   }
@@ -677,6 +689,22 @@ const anonymous: Authenticated = {
   clientKey: '',
   expiresAt: Number.POSITIVE_INFINITY,
 };
+
+function plainIdentityHeaders(auth: Authenticated): string[] {
+  const id = auth.identity;
+  const h = [
+    'x-user-id',
+    id.subject,
+    'x-user-kind',
+    id.kind,
+    'x-user-scopes',
+    id.scopes.join(' '),
+    'x-user-roles',
+    id.roles.join(','),
+  ];
+  if (id.tenant) h.push('x-user-tenant', id.tenant);
+  return h;
+}
 
 function parentSpanOf(traceparent: string | string[] | undefined): string | undefined {
   if (typeof traceparent !== 'string') return undefined;
