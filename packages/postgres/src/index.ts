@@ -6,6 +6,7 @@ export { PostgresEventStore, type PostgresEventStoreOptions } from './event-stor
 export { PostgresInbox } from './inbox.js';
 export { migrateMessaging } from './messaging-schema.js';
 export { PostgresOutbox } from './outbox.js';
+export { PostgresProcessStore } from './process-store.js';
 export { SagaBatcher } from './saga-batcher.js';
 export { PostgresSagaStore, type PostgresSagaStoreOptions } from './saga-store.js';
 export { PostgresSnapshotStore } from './snapshot-store.js';

@@ -3,6 +3,7 @@
  * a durable runner that checkpoints every step on a backend's unit of work and resumes after a
  * crash, and choreography helpers (declarative event handlers, process managers with deadlines).
  */
+
 export {
   defineSaga,
   type ForwardStepDefinition,
@@ -12,6 +13,7 @@ export {
   SagaBuilder,
   type StepDefinition,
 } from './builder.js';
+export * from './choreography/index.js';
 export {
   pivotIndex,
   type SagaDefinition,

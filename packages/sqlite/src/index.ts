@@ -7,6 +7,7 @@ export { SqliteInbox } from './inbox.js';
 export { migrateBus, migrateDeadLetters, migrateInbox, migrateOutbox } from './messaging-schema.js';
 export { SqliteOutbox, type SqliteOutboxOptions } from './outbox.js';
 export { rewritePlaceholders } from './placeholders.js';
+export { SqliteProcessStore } from './process-store.js';
 export { SqliteSagaStore } from './saga-store.js';
 export { SqliteSnapshotStore } from './snapshot-store.js';
 export { SqliteBus, type SqliteBusOptions } from './sqlite-bus.js';

@@ -17,6 +17,7 @@ import { describeSagaStoreContract } from './store-contract.js';
 
 export { ev, newInstance, type SagaStoreFactory, type SagaStoreFixture, uniqueName } from './fixture.js';
 export { Ledger, type LedgerCall } from './ledger.js';
+export { describeProcessStoreContract } from './process-store-contract.js';
 export { describeSagaRunnerBasics, describeSagaRunnerRecovery, describeSagaStoreContract };
 
 /**
