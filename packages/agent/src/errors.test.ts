@@ -7,10 +7,12 @@ import {
   isCassetteMismatchError,
   isModelProviderError,
   isNoModelConfiguredError,
+  isPayloadTooLargeError,
   isScriptMismatchError,
   isToolDefinitionError,
   ModelProviderError,
   NoModelConfiguredError,
+  PayloadTooLargeError,
   ScriptMismatchError,
   ToolDefinitionError,
 } from './errors.js';
@@ -22,6 +24,7 @@ const cases = [
   [new ToolDefinitionError('t', 'bad'), isToolDefinitionError, 'AGENT_TOOL_DEFINITION', 500],
   [new ScriptMismatchError('x'), isScriptMismatchError, 'AGENT_SCRIPT_MISMATCH', 500],
   [new CassetteMismatchError('x'), isCassetteMismatchError, 'AGENT_CASSETTE_MISMATCH', 500],
+  [new PayloadTooLargeError(1024), isPayloadTooLargeError, 'PAYLOAD_TOO_LARGE', 413],
 ] as const;
 
 describe('agent errors', () => {

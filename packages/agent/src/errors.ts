@@ -127,3 +127,19 @@ export class CassetteMismatchError extends TrellisError {
 }
 /** Guard for {@link CassetteMismatchError} (code `AGENT_CASSETTE_MISMATCH`). */
 export const isCassetteMismatchError = errorGuard<CassetteMismatchError>('AGENT_CASSETTE_MISMATCH');
+
+/** An HTTP request body is larger than the route accepts. HTTP 413. */
+export class PayloadTooLargeError extends TrellisError {
+  /** The limit, in bytes. */
+  readonly limit: number;
+
+  constructor(limit: number, options: TrellisErrorOptions = {}) {
+    super('PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`, 413, {
+      ...options,
+      details: options.details ?? { limit },
+    });
+    this.limit = limit;
+  }
+}
+/** Guard for {@link PayloadTooLargeError} (code `PAYLOAD_TOO_LARGE`). */
+export const isPayloadTooLargeError = errorGuard<PayloadTooLargeError>('PAYLOAD_TOO_LARGE');

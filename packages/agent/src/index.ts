@@ -7,11 +7,13 @@ export {
   isCassetteMismatchError,
   isModelProviderError,
   isNoModelConfiguredError,
+  isPayloadTooLargeError,
   isScriptMismatchError,
   isToolDefinitionError,
   ModelProviderError,
   NO_MODEL_MESSAGE,
   NoModelConfiguredError,
+  PayloadTooLargeError,
   ScriptMismatchError,
   ToolDefinitionError,
 } from './errors.js';
@@ -21,7 +23,6 @@ export {
   createAgentRoutes,
   type HandleOptions,
 } from './http/agent-routes.js';
-export { PayloadTooLargeError } from './http/http-io.js';
 export { agentEventJson, encodeSseEvent, type SseOptions, writeSse } from './http/sse.js';
 export { Principal, toPrincipal, type UserIdentity, userIdentitySchema } from './identity.js';
 export { Agent } from './loop/agent.js';

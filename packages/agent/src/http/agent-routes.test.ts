@@ -144,6 +144,13 @@ describe('assistant HTTP routes', () => {
       body: '{',
     });
     expect(notJson.status).toBe(400);
+    const huge = await fetch(`${h.url}/chat`, {
+      method: 'POST',
+      headers: as(exampleUsers.alice),
+      body: JSON.stringify({ message: 'x'.repeat(1_100_000) }),
+    });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
     expect((await fetch(`${h.url}/elsewhere`, { headers: as(exampleUsers.alice) })).status).toBe(404);
     expect(await h.agent.listRuns(exampleUsers.alice)).toEqual([]);
   });

@@ -107,7 +107,7 @@ export function createAgentRoutes(options: AgentRoutesOptions): AgentRoutes {
           const input = {
             user,
             input: body.message,
-            signal: clientGone(req, res),
+            signal: clientGone(res),
             ...(body.runId ? { continueFrom: body.runId } : {}),
           };
           if (body.stream ?? wantsEventStream(req)) {
@@ -121,7 +121,7 @@ export function createAgentRoutes(options: AgentRoutesOptions): AgentRoutes {
             const record = await agent.decide({ runId, user, decisions: body.decisions });
             sendJson(res, 200, { runId, status: record.status, approvals: record.pending?.approvals ?? [] });
           } else {
-            const input = { runId, user, decisions: body.decisions, signal: clientGone(req, res) };
+            const input = { runId, user, decisions: body.decisions, signal: clientGone(res) };
             if (body.stream ?? wantsEventStream(req)) {
               await agent.getRun(runId, user); // a missing run is a 404, not an error frame in a 200 stream
               await writeSse(res, agent.resumeStream(input), options.sse);

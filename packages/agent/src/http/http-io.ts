@@ -1,13 +1,7 @@
 /** Small HTTP helpers for the agent's Node handlers: JSON bodies in, JSON and errors out. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isTrellisError, TrellisError, ValidationError } from '@trellis/core';
-
-/** The request body is larger than allowed. HTTP 413. */
-export class PayloadTooLargeError extends TrellisError {
-  constructor(limit: number) {
-    super('PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`, 413, { details: { limit } });
-  }
-}
+import { isTrellisError, ValidationError } from '@trellis/core';
+import { PayloadTooLargeError } from '../errors.js';
 
 /**
  * Reads and parses a JSON body (or takes one a framework already parsed). Throws
@@ -67,11 +61,10 @@ export function wantsEventStream(req: IncomingMessage): boolean {
 }
 
 /** An AbortSignal that fires when the client disconnects before the response is finished. */
-export function clientGone(req: IncomingMessage, res: ServerResponse): AbortSignal {
+export function clientGone(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  req.on('aborted', () => controller.abort());
   return controller.signal;
 }
