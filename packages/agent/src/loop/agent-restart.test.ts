@@ -20,7 +20,10 @@ describe('approval pause and resume across a real process restart (SQLite)', () 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a run paused by a process that was then killed resumes in a new process with a new store', async () => {
+  // Spawns a real child process (tsx compiles on start): allow for a loaded CI machine.
+  it('a run paused by a process that was then killed resumes in a new process with a new store', {
+    timeout: 90_000,
+  }, async () => {
     dir = mkdtempSync(join(tmpdir(), 'trellis-agent-restart-'));
     const file = join(dir, 'assistant.db');
     const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, file], {

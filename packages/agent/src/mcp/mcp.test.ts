@@ -136,7 +136,8 @@ describe('MCP over Streamable HTTP (stateless) with the SDK client', () => {
   });
 });
 
-describe('MCP over stdio with the SDK client (a real child process)', () => {
+// Each test spawns a real child process (tsx compiles on start): allow for a loaded CI machine.
+describe('MCP over stdio with the SDK client (a real child process)', { timeout: 90_000 }, () => {
   async function connect(user: UserIdentity, onApproval?: (message: string) => boolean): Promise<Client> {
     const client = new Client(
       { name: 'test-client', version: '1.0.0' },
