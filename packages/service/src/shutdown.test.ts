@@ -41,7 +41,8 @@ function startChild(
 const exitCode = (child: ChildProcess) =>
   new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
 
-describe('graceful shutdown of a real process on SIGTERM', () => {
+// Child processes start through tsx: allow for a slow, shared machine.
+describe('graceful shutdown of a real process on SIGTERM', { timeout: 60_000 }, () => {
   it('finishes the in-flight request, stops the loop, flushes, closes, refuses new connections, exits 0', async () => {
     const events = join(dir, 'events-ok.log');
     const { child, url, started } = await startChild({ EVENTS_FILE: events, SLOW_MS: '400' });
