@@ -2,8 +2,10 @@ import { isTrellisError, TrellisError } from '@trellis/core';
 import { describe, expect, it } from 'vitest';
 import {
   AgentLimitExceededError,
+  AgentRunFailedError,
   CassetteMismatchError,
   isAgentLimitExceededError,
+  isAgentRunFailedError,
   isCassetteMismatchError,
   isModelProviderError,
   isNoModelConfiguredError,
@@ -25,6 +27,7 @@ const cases = [
   [new ScriptMismatchError('x'), isScriptMismatchError, 'AGENT_SCRIPT_MISMATCH', 500],
   [new CassetteMismatchError('x'), isCassetteMismatchError, 'AGENT_CASSETTE_MISMATCH', 500],
   [new PayloadTooLargeError(1024), isPayloadTooLargeError, 'PAYLOAD_TOO_LARGE', 413],
+  [new AgentRunFailedError('store down'), isAgentRunFailedError, 'AGENT_RUN_FAILED', 500],
 ] as const;
 
 describe('agent errors', () => {

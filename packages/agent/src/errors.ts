@@ -143,3 +143,15 @@ export class PayloadTooLargeError extends TrellisError {
 }
 /** Guard for {@link PayloadTooLargeError} (code `PAYLOAD_TOO_LARGE`). */
 export const isPayloadTooLargeError = errorGuard<PayloadTooLargeError>('PAYLOAD_TOO_LARGE');
+
+/**
+ * A run failed for a reason outside the model and the tools (e.g. its store became
+ * unreachable mid-run). HTTP 500; the cause is kept.
+ */
+export class AgentRunFailedError extends TrellisError {
+  constructor(message: string, options: TrellisErrorOptions = {}) {
+    super('AGENT_RUN_FAILED', message, 500, options);
+  }
+}
+/** Guard for {@link AgentRunFailedError} (code `AGENT_RUN_FAILED`). */
+export const isAgentRunFailedError = errorGuard<AgentRunFailedError>('AGENT_RUN_FAILED');

@@ -2,8 +2,10 @@
 export {
   type AgentLimit,
   AgentLimitExceededError,
+  AgentRunFailedError,
   CassetteMismatchError,
   isAgentLimitExceededError,
+  isAgentRunFailedError,
   isCassetteMismatchError,
   isModelProviderError,
   isNoModelConfiguredError,

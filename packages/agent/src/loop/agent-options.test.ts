@@ -1,7 +1,9 @@
 import { CircuitBreaker } from '@trellis/resilience';
 import { describe, expect, it } from 'vitest';
-import { ModelProviderError } from '../errors.js';
+import { isAgentRunFailedError, ModelProviderError } from '../errors.js';
 import { ScriptedModel } from '../providers/scripted.js';
+import { InMemoryRunStore } from '../store/memory-run-store.js';
+import type { RunStore } from '../store/run-record.js';
 import { exampleUsers } from '../testing/example-shop.js';
 import { Agent } from './agent.js';
 import { resultFromRecord } from './run-result.js';
@@ -50,6 +52,23 @@ describe('agent options', () => {
     expect(() => new Agent({ model: new ScriptedModel([]), tools: [], limits: { deadlineMs: -1 } })).toThrow(
       expect.objectContaining({ issues: [expect.objectContaining({ path: 'deadlineMs' })] }),
     );
+  });
+
+  it('a store that fails mid-run ends the run as AGENT_RUN_FAILED instead of throwing', async () => {
+    const inner = new InMemoryRunStore();
+    let saves = 0;
+    const flaky: RunStore = {
+      save: (record) => (++saves > 1 ? Promise.reject(new Error('disk full')) : inner.save(record)),
+      get: (id) => inner.get(id),
+      list: (q) => inner.list(q),
+    };
+    const model = new ScriptedModel([{ toolCalls: [{ name: 'nope', arguments: {} }] }]);
+    const result = await new Agent({ model, tools: [], store: flaky }).run({ user: alice, input: 'x' });
+    expect(result.status).toBe('failed');
+    if (result.status === 'failed') {
+      expect(isAgentRunFailedError(result.error)).toBe(true);
+      expect(result.error.message).toContain('disk full');
+    }
   });
 
   it('a stored run reads back as the result it ended with', async () => {

@@ -5,7 +5,7 @@
 import type { Context, Tracer } from '@opentelemetry/api';
 import { AbortedError, type Clock, isTrellisError, type TrellisError } from '@trellis/core';
 import { Bulkhead, type Policy } from '@trellis/resilience';
-import { type AgentLimit, AgentLimitExceededError, ModelProviderError } from '../errors.js';
+import { type AgentLimit, AgentLimitExceededError, AgentRunFailedError } from '../errors.js';
 import type { Principal } from '../identity.js';
 import type { ModelResponse, ToolCall, ToolResult } from '../messages.js';
 import type { ModelProvider } from '../providers/provider.js';
@@ -166,16 +166,11 @@ export class RunDriver {
     return this.finish({ status: 'failed', error });
   }
 
-  /** Ends the run with a failure (provider error, no model, store conflict…). */
+  /** Ends the run with a failure (provider error, no model, store conflict or outage…). */
   async fail(err: unknown): Promise<RunResult> {
     const error: TrellisError = isTrellisError(err)
       ? err
-      : new ModelProviderError(
-          this.deps.model.provider,
-          `Run failed: ${String((err as Error)?.message ?? err)}`,
-          undefined,
-          { cause: err },
-        );
+      : new AgentRunFailedError(`Run failed: ${String((err as Error)?.message ?? err)}`, { cause: err });
     return this.finish({ status: 'failed', error }).catch(() => this.result({ status: 'failed', error }));
   }
 
