@@ -58,5 +58,5 @@ describe('SQLite event store shared by several processes', () => {
     const shared = await store.getEvents('shared');
     expect(shared.map((e) => e.version)).toEqual(Array.from({ length: 360 }, (_, i) => i + 1));
     await db.close();
-  });
+  }, 60_000); // real child processes: slow on a busy machine
 });

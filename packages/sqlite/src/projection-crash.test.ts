@@ -62,5 +62,5 @@ describe('async projection crash (SQLite, real child process)', () => {
       { c: 50, maxN: 1, minN: 1 },
     ]);
     await after.close();
-  });
+  }, 60_000); // real child processes: slow on a busy machine
 });
