@@ -1,15 +1,18 @@
 /**
  * Agent loop overhead: the seed's `AIAgentService` loop (no validation, no limits, no
- * persistence — the baseline) against the Trellis `Agent` doing the same two-step run with
- * two parallel tool calls: in memory, streamed (every event consumed), and persisting every
- * step to a SQLite run store. The model is an in-process fake that answers instantly, so
- * what is measured is the loop's own cost (a real model call takes 0.3–3 s).
+ * persistence — the baseline) and the Vercel AI SDK 6 `generateText` tool loop (the most used
+ * TypeScript agent loop: zod-validated tools, step limit) against the Trellis `Agent` doing
+ * the same two-step run with two parallel tool calls: in memory, streamed (every event
+ * consumed), and persisting every step to a SQLite run store. The models are in-process fakes
+ * that answer instantly, so what is measured is each loop's own cost (a real model call takes
+ * 0.3–3 s).
  *
  * `npm run bench -- agent [--quick]`
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LanguageModelV3, LanguageModelV3GenerateResult } from '@ai-sdk/provider';
 import {
   Agent,
   defineTool,
@@ -20,6 +23,7 @@ import {
   SqlRunStore,
 } from '@trellis/agent';
 import { SqliteDatabase } from '@trellis/sqlite';
+import { generateText, stepCountIs, tool } from 'ai';
 import { z } from 'zod';
 import { bestOf, opsPerSecond } from './lib/measure.js';
 import { type BenchRow, report, withRatios } from './lib/report.js';
@@ -105,6 +109,54 @@ seed.registerTool({
   execute: async (p) => ({ available: stock.get((p as { sku: string }).sku) ?? 0 }),
 });
 
+// ---- the same run with the Vercel AI SDK ----
+const usage = {
+  inputTokens: { total: 150, noCache: 150, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: 20, text: 20, reasoning: 0 },
+};
+const vercelModel: LanguageModelV3 = {
+  specificationVersion: 'v3',
+  provider: 'bench',
+  modelId: 'instant',
+  supportedUrls: {},
+  async doGenerate(options): Promise<LanguageModelV3GenerateResult> {
+    const last = options.prompt[options.prompt.length - 1];
+    if (last?.role === 'tool') {
+      return {
+        content: [{ type: 'text', text: 'You have one shipped order; 12 mugs in stock.' }],
+        finishReason: { unified: 'stop', raw: 'stop' },
+        usage,
+        warnings: [],
+      };
+    }
+    return {
+      content: [
+        { type: 'tool-call', toolCallId: 'c1', toolName: 'search_orders', input: '{"status":"shipped"}' },
+        { type: 'tool-call', toolCallId: 'c2', toolName: 'stock_lookup', input: '{"sku":"SKU-MUG"}' },
+      ],
+      finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
+      usage,
+      warnings: [],
+    };
+  },
+  doStream() {
+    throw new Error('not used');
+  },
+};
+const vercelTools = {
+  search_orders: tool({
+    description: 'Search your orders by status',
+    inputSchema: z.object({ status: z.enum(['pending', 'shipped', 'delivered']).optional() }),
+    execute: async ({ status }) =>
+      orders.filter((o) => o.customerId === 'alice' && (!status || o.status === status)),
+  }),
+  stock_lookup: tool({
+    description: 'Stock of a product',
+    inputSchema: z.object({ sku: z.string() }),
+    execute: async ({ sku }) => ({ available: stock.get(sku) ?? 0 }),
+  }),
+};
+
 // ---- the same tools, the Trellis way ----
 const tools = [
   defineTool({
@@ -137,6 +189,18 @@ const sqliteAgent = new Agent({ model: fakeModel, tools, store: sqlStore });
 const subjects: Array<[string, () => Promise<unknown>]> = [
   ['seed loop (no checks)', () => seed.executeWorkflow(input)],
   [
+    'Vercel AI SDK 6 generateText',
+    async () => {
+      const r = await generateText({
+        model: vercelModel,
+        tools: vercelTools,
+        stopWhen: stepCountIs(10),
+        prompt: input,
+      });
+      if (r.steps.length !== 2) throw new Error(`expected 2 steps, got ${r.steps.length}`);
+    },
+  ],
+  [
     'Trellis Agent, in-memory store',
     async () => {
       const r = await inMemory.run({ user, input });
@@ -166,8 +230,9 @@ for (const [name, fn] of subjects) {
 await db.close();
 rmSync(dir, { recursive: true, force: true });
 
-report('agent', withRatios(rows, 'seed loop (no checks)'), [
+report('agent', withRatios(rows, 'Vercel AI SDK 6 generateText'), [
   'each run: 2 model calls (instant fake model), 2 parallel tool calls, argument validation, permission checks, timeouts, spans (no-op tracer)',
   'the SQLite row persists the run after every step (3 writes per run, WAL, synchronous=NORMAL)',
-  'for scale: one real model call is 300–3000 ms, i.e. 1e5–1e6 times the per-run overhead measured here',
+  'Vercel AI SDK: zod-validated tools, stopWhen stepCountIs(10), no persistence, no permissions, no per-tool timeouts',
+  'for scale: one real model call is 300–3000 ms, i.e. 1e3–1e5 times the per-run overhead measured here',
 ]);
