@@ -21,8 +21,8 @@ export interface KeyedCircuitBreakerOptions extends Omit<CircuitBreakerOptions, 
   /** Most breakers kept at once. Default 1000. */
   maxKeys?: number;
   /**
-   * A CLOSED breaker unused for this long is dropped (a new one starts fresh). OPEN and
-   * HALF_OPEN breakers are kept while younger than this too; default 10 minutes.
+   * A breaker unused for this long is dropped, whatever its state; the key's next call gets a
+   * new, CLOSED one. Keep it well above the open `timeout`. Default 10 minutes.
    */
   idleMs?: number;
   /** Per-key overrides (e.g. a stricter threshold for one upstream). */
