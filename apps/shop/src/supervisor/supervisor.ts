@@ -31,9 +31,13 @@ export interface SupervisorOptions {
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-/** The node arguments that run a TypeScript entry point with the workspace sources. */
+/**
+ * The node arguments that run a TypeScript entry point with the workspace sources, plus any in
+ * `SHOP_NODE_ARGS` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile every process).
+ */
 export function nodeArgs(entry: string): string[] {
-  return ['--conditions=source', '--import', import.meta.resolve('tsx'), entry];
+  const extra = process.env.SHOP_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  return [...extra, '--conditions=source', '--import', import.meta.resolve('tsx'), entry];
 }
 
 /** Supervises the shop's processes. */

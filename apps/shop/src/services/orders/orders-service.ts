@@ -7,13 +7,21 @@
 import { ForbiddenError, isAbortedError, NotFoundError, UnauthorizedError } from '@trellis/core';
 import { outboxAppendHook, withInbox } from '@trellis/messaging';
 import { SagaRunner } from '@trellis/saga';
-import { type Identity, route, type Service, sagaMetricHooks, type TypedClient } from '@trellis/service';
+import {
+  type Identity,
+  isRemoteError,
+  route,
+  type Service,
+  sagaMetricHooks,
+  type TypedClient,
+} from '@trellis/service';
 import { catalogApi } from '../../contracts/catalog.js';
 import { inventoryApi } from '../../contracts/inventory.js';
 import { ordersApi } from '../../contracts/orders.js';
 import { paymentsApi } from '../../contracts/payments.js';
 import { shippingApi } from '../../contracts/shipping.js';
 import { ADMIN_ROLE } from '../../platform/identity.js';
+import { answeredUnavailable } from '../../platform/remote-code.js';
 import { createShopService, type ShopContext, shopClient } from '../../platform/shop-service.js';
 import { orderEvents, orderTopic } from './order-events.js';
 import { placeOrder } from './order-placement.js';
@@ -134,11 +142,20 @@ export async function build(ctx: ShopContext): Promise<Service> {
   ];
   const service = await createShopService(ctx, routes);
   deps.catalog = shopClient(ctx, service, 'catalog', catalogApi);
-  deps.inventory = shopClient(ctx, service, 'inventory', inventoryApi);
+  deps.inventory = shopClient(ctx, service, 'inventory', inventoryApi, { retry: { maxAttempts: 2 } });
   deps.saga = placeOrderSaga({
     inventory: deps.inventory,
-    payments: shopClient(ctx, service, 'payments', paymentsApi, { timeoutMs: 10_000 }),
-    shipping: shopClient(ctx, service, 'shipping', shippingApi),
+    payments: shopClient(ctx, service, 'payments', paymentsApi, {
+      timeoutMs: 10_000,
+      retry: { maxAttempts: 2 },
+      // Payments saying "the card processor is unavailable" is payments working: not its failure.
+      breaker: {
+        failureThreshold: 5,
+        timeout: 5000,
+        isFailure: (e) => !isRemoteError(e) && !answeredUnavailable(e, ['PROCESSOR_UNAVAILABLE']),
+      },
+    }),
+    shipping: shopClient(ctx, service, 'shipping', shippingApi, { retry: { maxAttempts: 2 } }),
     orders,
     identity: ctx.identity,
     sagas,

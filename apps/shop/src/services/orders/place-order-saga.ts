@@ -8,15 +8,18 @@
  * Calls go out as the orders service (its own identity token), never with the token of the
  * customer whose request started the saga.
  */
+
+import { TrellisError } from '@trellis/core';
 import { isTransientError } from '@trellis/resilience';
 import { defineSaga, idempotencyKeys, type SagaStore, type StepRetry } from '@trellis/saga';
-import type { TypedClient } from '@trellis/service';
+import { isUpstreamError, type TypedClient } from '@trellis/service';
 import { z } from 'zod';
 import { Address } from '../../contracts/common.js';
 import type { inventoryApi } from '../../contracts/inventory.js';
 import type { paymentsApi } from '../../contracts/payments.js';
 import type { shippingApi } from '../../contracts/shipping.js';
 import type { ServiceIdentity } from '../../platform/identity.js';
+import { upstreamCode } from '../../platform/remote-code.js';
 import type { OrderRepository } from './order-repository.js';
 
 /** The saga's input (checkpointed: no card data, only the payment method id). */
@@ -66,24 +69,47 @@ const undo = {
   retry: { maxAttempts: 20, backoff: { initialDelay: 200, maxDelay: 5000 }, isRetryable: retryable },
 };
 
+const PAYMENT_UNAVAILABLE = new Set([
+  'PROCESSOR_UNAVAILABLE',
+  'CIRCUIT_OPEN',
+  'UPSTREAM_FAILED',
+  'TIMEOUT',
+  'DEADLINE_EXCEEDED',
+]);
+
 /** Why an order was cancelled, from the error that made its saga compensate. */
 export function cancellation(error: { code?: string; message?: string; step?: string } | null | undefined): {
   code: string;
   reason: string;
 } {
-  switch (error?.code) {
-    case 'OUT_OF_STOCK':
-      return { code: 'out_of_stock', reason: 'Not enough stock' };
-    case 'PAYMENT_DECLINED':
-      return { code: 'payment_declined', reason: 'The card was declined' };
-    case 'PROCESSOR_UNAVAILABLE':
-    case 'CIRCUIT_OPEN':
-      return { code: 'payment_unavailable', reason: 'Payments are unavailable right now' };
-    default:
-      return {
-        code: 'fulfilment_failed',
-        reason: `Could not complete the order (${error?.step ?? 'unknown step'})`,
-      };
+  if (error?.code === 'OUT_OF_STOCK') return { code: 'out_of_stock', reason: 'Not enough stock' };
+  if (error?.code === 'PAYMENT_DECLINED')
+    return { code: 'payment_declined', reason: 'The card was declined' };
+  if (error?.step === 'chargePayment' && PAYMENT_UNAVAILABLE.has(error.code ?? '')) {
+    return { code: 'payment_unavailable', reason: 'Payments are unavailable right now' };
+  }
+  return {
+    code: 'fulfilment_failed',
+    reason: `Could not complete the order (${error?.step ?? 'unknown step'})`,
+  };
+}
+
+/**
+ * Rethrows an upstream failure under the upstream's own error code (a 503 from payments that
+ * says `PROCESSOR_UNAVAILABLE` is stored as that, not as a generic `UPSTREAM_FAILED`).
+ */
+async function keepUpstreamCode<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    const code = upstreamCode(error);
+    if (isUpstreamError(error) && code && code !== error.code) {
+      throw new TrellisError(code, error.message, error.upstreamStatus || 503, {
+        cause: error,
+        details: error.details,
+      });
+    }
+    throw error;
   }
 }
 
@@ -134,17 +160,19 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
       timeoutMs: 15_000,
       execute: async (ctx) => {
         const charge = await as(ctx, () =>
-          payments.charge(
-            {
-              body: {
-                orderId: ctx.orderId,
-                customerId: ctx.customerId,
-                amountCents: ctx.totalCents,
-                currency: 'EUR',
-                paymentMethod: ctx.paymentMethod,
+          keepUpstreamCode(
+            payments.charge(
+              {
+                body: {
+                  orderId: ctx.orderId,
+                  customerId: ctx.customerId,
+                  amountCents: ctx.totalCents,
+                  currency: 'EUR',
+                  paymentMethod: ctx.paymentMethod,
+                },
               },
-            },
-            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+              { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+            ),
           ),
         );
         await orders.update(
