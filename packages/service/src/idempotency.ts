@@ -64,7 +64,8 @@ export function installIdempotency(app: FastifyInstance, service: string, option
       ]);
     }
     request.trellis.idempotencyKey = key;
-    const scoped = `${service}\u0000${request.trellis.identity?.subject ?? ''}\u0000${key}`;
+    // Unit separator (not NUL: PostgreSQL text columns reject 0x00); keys are visible ASCII only.
+    const scoped = `${service}\u001f${request.trellis.identity?.subject ?? ''}\u001f${key}`;
     const print = fingerprint(request);
     const result = await store.acquire(scoped, print, lockMs);
     if (result.state === 'acquired') {
