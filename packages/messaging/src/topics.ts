@@ -9,14 +9,20 @@ import { ValidationError } from '@trellis/core';
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 const MAX_LENGTH = 200;
 
+/** Topics already checked (publishers use a handful of topics, over and over). */
+const validTopics = new Set<string>();
+
 /** Throws a {@link ValidationError} naming `field` unless `topic` is a valid concrete topic. */
 export function assertTopic(topic: string, field = 'topic'): void {
+  if (validTopics.has(topic)) return;
   if (typeof topic !== 'string' || topic.length === 0 || topic.length > MAX_LENGTH) {
     throw invalid(field, `must be 1–${MAX_LENGTH} characters`);
   }
   for (const token of topic.split('.')) {
     if (!TOKEN.test(token)) throw invalid(field, `token "${token}" must match [A-Za-z0-9_-]+`);
   }
+  if (validTopics.size > 10_000) validTopics.clear();
+  validTopics.add(topic);
 }
 
 /** Throws a {@link ValidationError} unless `pattern` is a valid subscription pattern. */

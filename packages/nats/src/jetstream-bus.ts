@@ -13,6 +13,8 @@ import {
   type MessageHandler,
   notify,
   type OutgoingMessage,
+  type PrepareContext,
+  type PreparedMessage,
   type PublishedMessage,
   PublishFailedError,
   type PublishOptions,
@@ -88,6 +90,7 @@ export class JetStreamBus implements Bus {
   readonly deadLetters: DeadLetterStore;
   private readonly clock: Clock;
   private readonly subs = new Set<JetStreamSubscription>();
+  private readonly prepareContext: PrepareContext;
   private closed = false;
 
   private constructor(
@@ -102,6 +105,7 @@ export class JetStreamBus implements Bus {
   ) {
     this.clock = options.clock ?? systemClock;
     this.deadLetters = options.deadLetters;
+    this.prepareContext = { clock: this.clock, schemas: options.schemas, headers: options.headers };
   }
 
   /**
@@ -139,23 +143,24 @@ export class JetStreamBus implements Bus {
   }
 
   async publish<P>(topic: string, payload: P, options: PublishOptions = {}): Promise<PublishedMessage> {
-    const [one] = await this.publishBatch([{ topic, payload, ...options }]);
-    return one as PublishedMessage;
+    if (this.closed) throw new BusClosedError();
+    // The single-message path skips the batch bookkeeping: publish is the hot call.
+    const message = { topic, payload, ...options };
+    const p = prepareMessage(message, this.prepareContext);
+    try {
+      await this.send(p, options.id !== undefined);
+    } catch (e) {
+      throw new PublishFailedError(`JetStream publish failed: ${(e as Error)?.message}`, { cause: e });
+    }
+    notify(this.options.observer, 'published', { transport: this.transport, topic: p.topic });
+    return published(p);
   }
 
   async publishBatch(messages: readonly OutgoingMessage[]): Promise<PublishedMessage[]> {
     if (this.closed) throw new BusClosedError();
-    const ctx = { clock: this.clock, schemas: this.options.schemas, headers: this.options.headers };
-    const prepared = messages.map((m) => prepareMessage(m, ctx));
-    // Sent back to back on one connection, so the stream stores them in this order; the
-    // server deduplicates by Nats-Msg-Id within its window (an outbox resend, for example).
-    const acks = prepared.map((p) =>
-      this.js.publish(subjectFor(this.layout, p.topic, p.key, p.group), p.payload, {
-        msgID:
-          p.group === undefined ? p.id : `${p.id}:${p.group}:${p.headers[REPLAY_HEADER] ?? p.publishedAt}`,
-        headers: encodeHeaders(p),
-      }),
-    );
+    const prepared = messages.map((m) => prepareMessage(m, this.prepareContext));
+    // Sent back to back on one connection, so the stream stores them in this order.
+    const acks = prepared.map((p, i) => this.send(p, messages[i]?.id !== undefined));
     const results = await Promise.allSettled(acks);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -166,6 +171,20 @@ export class JetStreamBus implements Bus {
     for (const p of prepared)
       notify(this.options.observer, 'published', { transport: this.transport, topic: p.topic });
     return prepared.map(published);
+  }
+
+  /**
+   * Publishes one prepared message. A message whose id the caller chose (an outbox row, an
+   * event id) may be a resend: the server drops it within its duplicate window (Nats-Msg-Id).
+   * Fresh ids cannot repeat, so they skip the server's dedupe bookkeeping.
+   */
+  private send(p: PreparedMessage, idGiven: boolean): Promise<unknown> {
+    const subject = subjectFor(this.layout, p.topic, p.key, p.group);
+    const headers = encodeHeaders(p);
+    if (!idGiven) return this.js.publish(subject, p.payload, { headers });
+    const msgID =
+      p.group === undefined ? p.id : `${p.id}:${p.group}:${p.headers[REPLAY_HEADER] ?? p.publishedAt}`;
+    return this.js.publish(subject, p.payload, { headers, msgID });
   }
 
   async subscribe<P = unknown>(

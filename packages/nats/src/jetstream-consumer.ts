@@ -25,6 +25,10 @@ export class JetStreamConsumerLoop {
   private stopped = false;
   private crashed = false;
   private readonly running = new Set<Promise<void>>();
+  /** Messages whose handlers run now; a single timer keeps all their ack waits alive. */
+  private readonly inProgress = new Set<JsMsg>();
+  private heartbeat: TimerHandle | undefined;
+  private slotWaiters: Array<() => void> = [];
   private readonly firstSeen = new Map<number, number>();
   private readonly controller = new AbortController();
 
@@ -46,8 +50,11 @@ export class JetStreamConsumerLoop {
   async close(): Promise<void> {
     this.stopped = true;
     this.messages?.stop();
+    for (const wake of this.slotWaiters.splice(0)) wake();
     await this.loop;
     await Promise.allSettled([...this.running]);
+    if (this.heartbeat) this.clock.clearTimeout(this.heartbeat);
+    this.heartbeat = undefined;
     this.controller.abort(new BusClosedError('Subscription closed'));
   }
 
@@ -56,6 +63,8 @@ export class JetStreamConsumerLoop {
     this.crashed = true;
     this.stopped = true;
     this.messages?.stop();
+    if (this.heartbeat) this.clock.clearTimeout(this.heartbeat);
+    this.heartbeat = undefined;
     this.controller.abort(new BusClosedError('Consumer crashed'));
   }
 
@@ -75,8 +84,13 @@ export class JetStreamConsumerLoop {
             await this.handle(m);
             continue;
           }
-          while (this.running.size >= limit) await Promise.race(this.running);
-          const run = this.handle(m).finally(() => this.running.delete(run));
+          while (this.running.size >= limit) {
+            await new Promise<void>((r) => this.slotWaiters.push(r));
+          }
+          const run = this.handle(m).finally(() => {
+            this.running.delete(run);
+            this.slotWaiters.shift()?.();
+          });
           this.running.add(run);
         }
       } catch {
@@ -118,13 +132,8 @@ export class JetStreamConsumerLoop {
       attempt: m.info.deliveryCount,
     };
     const delivery: Delivery = { message, firstAttemptAt: first, signal: this.controller.signal };
-    let beat: TimerHandle | undefined;
-    const keepAlive = () => {
-      if (this.crashed) return;
-      m.working();
-      beat = this.clock.setTimeout(keepAlive, this.ackWaitMs / 3);
-    };
-    beat = this.clock.setTimeout(keepAlive, this.ackWaitMs / 3);
+    this.inProgress.add(m);
+    this.heartbeat ??= this.clock.setTimeout(() => this.beat(), this.ackWaitMs / 3);
     let outcome: Outcome;
     try {
       outcome =
@@ -132,7 +141,7 @@ export class JetStreamConsumerLoop {
           ? await processDelivery(this.consumer, delivery)
           : { type: 'dead', entry: deadLetterEntry(this.consumer, delivery, 'invalid-payload', undecodable) };
     } finally {
-      if (beat) this.clock.clearTimeout(beat);
+      this.inProgress.delete(m);
     }
     if (this.crashed) return;
     await this.settle(m, seq, outcome);
@@ -141,7 +150,9 @@ export class JetStreamConsumerLoop {
   private async settle(m: JsMsg, seq: number, outcome: Outcome): Promise<void> {
     try {
       if (outcome.type === 'ack') {
-        m.ack();
+        // A keyed partition waits for this ack before the server sends its next message: no delay.
+        if (this.spec.kind === 'keyed') m.ack();
+        else this.ackSoon(m);
         this.firstSeen.delete(seq);
       } else if (outcome.type === 'retry') {
         m.nak(outcome.delayMs);
@@ -158,6 +169,44 @@ export class JetStreamConsumerLoop {
     } catch {
       // The connection is gone; the server redelivers after the ack wait.
     }
+  }
+
+  private acks: JsMsg[] = [];
+
+  /**
+   * Acks go out together once per event-loop turn: the NATS client flushes its socket on the
+   * first write of a turn, so acks sent one by one from separate promise chains would cost one
+   * socket write each.
+   */
+  private ackSoon(m: JsMsg): void {
+    this.acks.push(m);
+    if (this.acks.length > 1) return;
+    setImmediate(() => {
+      const batch = this.acks;
+      this.acks = [];
+      if (this.crashed) return;
+      for (const a of batch) {
+        try {
+          a.ack();
+        } catch {
+          // The connection is gone; the server redelivers after the ack wait.
+        }
+      }
+    });
+  }
+
+  /** Tells the server that running handlers are still working, so their ack wait restarts. */
+  private beat(): void {
+    this.heartbeat = undefined;
+    if (this.crashed || this.inProgress.size === 0) return;
+    for (const m of this.inProgress) {
+      try {
+        m.working();
+      } catch {
+        // The connection is gone; nothing to keep alive.
+      }
+    }
+    this.heartbeat = this.clock.setTimeout(() => this.beat(), this.ackWaitMs / 3);
   }
 
   private remember(seq: number, at: number): void {
