@@ -21,8 +21,11 @@ export class SagaRegistry {
   add(def: SagaDefinition<object, unknown>, clock: Clock): CompiledSaga {
     const known = this.byName.get(def.name);
     if (known) {
-      if (known.def !== def)
-        throw new SagaDefinitionError(`Another saga is already registered as "${def.name}"`);
+      if (known.def !== def) {
+        throw new SagaDefinitionError(
+          `Another saga is already registered as "${def.name}" (register one instance and reuse it)`,
+        );
+      }
       return known.compiled;
     }
     validateDefinition(def);
