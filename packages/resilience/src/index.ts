@@ -50,4 +50,4 @@ export {
 } from './retry.js';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 export { type TimeoutOptions, TimeoutPolicy, type TimeoutStrategy, timeout } from './timeout.js';
-export { type FallbackResult, WrappedPolicy, wrap } from './wrap.js';
+export { type FallbackResult, type PipelineParts, pipeline, WrappedPolicy, wrap } from './wrap.js';

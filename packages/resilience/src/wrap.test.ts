@@ -8,7 +8,7 @@ import { fallback } from './fallback.js';
 import type { Policy, Work } from './policy.js';
 import { retry } from './retry.js';
 import { timeout } from './timeout.js';
-import { wrap } from './wrap.js';
+import { pipeline, wrap } from './wrap.js';
 
 /** A policy that records when it is entered and left. */
 function tracer(name: string, log: string[]): Policy {
@@ -29,6 +29,25 @@ describe('wrap', () => {
     const log: string[] = [];
     await wrap(tracer('a', log), tracer('b', log), tracer('c', log)).execute(async () => log.push('work'));
     expect(log).toEqual(['>a', '>b', '>c', 'work', '<c', '<b', '<a']);
+  });
+
+  it('pipeline() applies the recommended order whatever the order of its keys', async () => {
+    const log: string[] = [];
+    const p = pipeline({
+      bulkhead: tracer('bulkhead', log),
+      timeout: tracer('timeout', log),
+      retry: tracer('retry', log),
+      rateLimit: tracer('rateLimit', log),
+      breaker: tracer('breaker', log),
+    });
+    await p.execute(async () => log.push('work'));
+    expect(log.slice(0, 6)).toEqual(['>retry', '>breaker', '>rateLimit', '>timeout', '>bulkhead', 'work']);
+    const withFallback = pipeline({ fallback: fallback(() => 'cached'), retry: tracer('retry', []) });
+    const result = await withFallback.execute(async (): Promise<number> => {
+      throw new Error('down');
+    });
+    expectTypeOf(result).toEqualTypeOf<number | string>();
+    expect(result).toBe('cached');
   });
 
   it('with no policies it just runs the work', async () => {

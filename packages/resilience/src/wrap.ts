@@ -60,3 +60,27 @@ export function wrap<const P extends readonly Policy<unknown>[]>(
 ): WrappedPolicy<FallbackResult<P[number]>> {
   return new WrappedPolicy(policies);
 }
+
+/** The policies of a {@link pipeline}, each optional; they are applied in the recommended order. */
+export interface PipelineParts<R = never> {
+  fallback?: FallbackPolicy<R>;
+  retry?: Policy<unknown>;
+  breaker?: Policy<unknown>;
+  rateLimit?: Policy<unknown>;
+  timeout?: Policy<unknown>;
+  bulkhead?: Policy<unknown>;
+}
+
+/**
+ * Composes the given policies in the recommended order (fallback → retry → breaker → rate
+ * limit → timeout → bulkhead), so the order cannot be got wrong by accident.
+ *
+ * @example
+ * ```ts
+ * const policy = pipeline({ timeout: timeout(2000), breaker, retry: retry({ maxAttempts: 3 }) });
+ * ```
+ */
+export function pipeline<R = never>(parts: PipelineParts<R>): WrappedPolicy<R> {
+  const order = [parts.fallback, parts.retry, parts.breaker, parts.rateLimit, parts.timeout, parts.bulkhead];
+  return new WrappedPolicy<R>(order.filter((p): p is Policy<unknown> => p !== undefined));
+}
