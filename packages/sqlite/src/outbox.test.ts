@@ -209,6 +209,31 @@ describe('SqliteDeadLetterStore (outbox replay) and SqliteInbox', () => {
     expect(await store.count()).toBe(0);
   });
 
+  it('groups concurrent handlers in one commit, rolling back only the one that fails', async () => {
+    const { db } = await setup();
+    await db.execute('CREATE TABLE effects (id TEXT)');
+    const inbox = await SqliteInbox.create(db);
+    const committed: string[] = [];
+    const apply = (id: string, fail = false) =>
+      inbox.run('g', { id, topic: 't' }, async (tx) => {
+        await tx.execute('INSERT INTO effects VALUES ($1)', [id]);
+        tx.afterCommit(() => committed.push(id));
+        if (fail) throw new Error(`${id} failed`);
+        return id;
+      });
+    const results = await Promise.allSettled([apply('a'), apply('b', true), apply('c'), apply('a')]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      { duplicate: false, value: 'a' },
+      'b failed',
+      { duplicate: false, value: 'c' },
+      { duplicate: true },
+    ]);
+    expect(await db.query('SELECT id FROM effects ORDER BY id')).toEqual([{ id: 'a' }, { id: 'c' }]);
+    expect(committed).toEqual(['a', 'c']);
+    expect(await inbox.has('g', 'b')).toBe(false);
+    expect(await apply('b')).toEqual({ duplicate: false, value: 'b' });
+  });
+
   it('records marks with the handler writes and prunes old ones', async () => {
     const { db } = await setup();
     await db.execute('CREATE TABLE effects (n INTEGER)');
