@@ -80,14 +80,18 @@ export { Lifecycle, type ShutdownReport, type ShutdownStep } from './lifecycle.j
 export { type CreateLoggerOptions, createLogger, traceFields } from './logger.js';
 export {
   type BreakerLike,
-  busMetricHooks,
   type Hook,
   type HookSpec,
   type Labels,
   ServiceMetrics,
   type ServiceMetricsOptions,
-  sagaMetricHooks,
 } from './metrics.js';
+export {
+  type BusMetricsObserver,
+  busMetricsObserver,
+  type SagaMetricsObserver,
+  sagaMetricsObserver,
+} from './observer-metrics.js';
 export { buildOpenApi, errorBodySchema, type OpenApiInfo, openApiPath } from './openapi.js';
 export {
   CORRELATION_ID_HEADER,

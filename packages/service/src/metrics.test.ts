@@ -2,7 +2,8 @@ import { ManualClock } from '@trellis/core';
 import { CircuitBreaker } from '@trellis/resilience';
 import { describe, expect, it } from 'vitest';
 import { Health } from './health.js';
-import { busMetricHooks, ServiceMetrics, sagaMetricHooks } from './metrics.js';
+import { ServiceMetrics } from './metrics.js';
+import { busMetricsObserver, sagaMetricsObserver } from './observer-metrics.js';
 
 /** The value of the series `name{labels}` in exposition text, whatever the label order. */
 const value = (text: string, series: string) => {
@@ -74,33 +75,88 @@ describe('ServiceMetrics', () => {
 
   it('maps any observer to counters, gauges and histograms through hooks', async () => {
     const metrics = new ServiceMetrics({ serviceName: 'orders', defaultMetrics: false });
-    const bus = busMetricHooks(metrics);
-    bus.published({ topic: 'order.placed' });
-    bus.published({ topic: 'order.placed' });
-    bus.handled({ topic: 'order.placed', group: 'shipping', outcome: 'ok' });
-    bus.deadLettered({ topic: 'order.placed', group: 'shipping' });
-    bus.latency({ topic: 'order.placed', group: 'shipping' }, 0.02);
-    bus.lag({ topic: 'order.placed', group: 'shipping' }, 5);
-    const saga = sagaMetricHooks(metrics);
-    saga.transition({ saga: 'checkout', state: 'completed' });
-    // Asking for the same metric again reuses it instead of failing on a duplicate name.
-    busMetricHooks(metrics).published({ topic: 'order.placed' });
+    const spec = {
+      sent: { type: 'counter', name: 'mail_sent_total', help: 'Mails sent', labels: ['kind'] },
+      queue: { type: 'gauge', name: 'mail_queue', help: 'Mails queued' },
+      seconds: {
+        type: 'histogram',
+        name: 'mail_send_seconds',
+        help: 'Send time',
+        labels: ['kind'],
+        buckets: [0.1, 1],
+      },
+    } as const;
+    const mail = metrics.hooks(spec);
+    mail.sent({ kind: 'receipt' });
+    mail.sent({ kind: 'receipt' }, 2);
+    mail.queue({}, 4);
+    mail.seconds({ kind: 'receipt' }, 0.5);
+    // Asking for the same metrics again reuses them instead of failing on a duplicate name.
+    metrics.hooks(spec).sent({ kind: 'receipt' });
     const text = await metrics.text();
-    expect(value(text, 'trellis_bus_published_total{topic="order.placed",service="orders"}')).toBe(3);
+    expect(value(text, 'mail_sent_total{kind="receipt",service="orders"}')).toBe(4);
+    expect(value(text, 'mail_queue{service="orders"}')).toBe(4);
+    expect(value(text, 'mail_send_seconds_bucket{le="1",kind="receipt",service="orders"}')).toBe(1);
+    expect(value(text, 'mail_send_seconds_bucket{le="0.1",kind="receipt",service="orders"}')).toBe(0);
+  });
+});
+
+describe('observer adapters', () => {
+  it('map bus and saga observer events to metrics', async () => {
+    const metrics = new ServiceMetrics({ serviceName: 'orders', defaultMetrics: false });
+    const bus = busMetricsObserver(metrics);
+    bus.published({ transport: 'sqlite', topic: 'order.placed' });
+    bus.handled({
+      transport: 'sqlite',
+      group: 'shipping',
+      topic: 'order.placed',
+      durationMs: 5,
+      latencyMs: 40,
+    });
+    bus.deadLettered({ transport: 'sqlite', group: 'shipping', topic: 'order.placed', reason: 'failed' });
+    bus.lag({ transport: 'sqlite', group: 'shipping', pattern: 'order.*', pending: 7, inFlight: 1 });
+    bus.relayed({ count: 3, backlog: 2 });
+    const saga = sagaMetricsObserver(metrics);
+    saga.sagaStarted({ saga: 'checkout' });
+    saga.sagaStarted({ saga: 'checkout' });
+    saga.sagaCompensated({ saga: 'checkout', durationMs: 120 });
+    saga.sagaFailed({ saga: 'checkout' });
+    saga.stepFinished({
+      saga: 'checkout',
+      step: 'charge',
+      phase: 'execute',
+      outcome: 'error',
+      durationMs: 30,
+    });
+    const text = await metrics.text();
+    const t = 'transport="sqlite"';
+    expect(value(text, `trellis_bus_published_total{${t},topic="order.placed",service="orders"}`)).toBe(1);
     expect(
-      value(text, 'trellis_bus_dead_lettered_total{topic="order.placed",group="shipping",service="orders"}'),
+      value(
+        text,
+        `trellis_bus_latency_seconds_count{${t},group="shipping",topic="order.placed",service="orders"}`,
+      ),
     ).toBe(1);
     expect(
       value(
         text,
-        'trellis_bus_handling_seconds_count{topic="order.placed",group="shipping",service="orders"}',
+        `trellis_bus_dead_lettered_total{${t},group="shipping",topic="order.placed",reason="failed",service="orders"}`,
       ),
     ).toBe(1);
+    expect(value(text, `trellis_bus_pending{${t},group="shipping",pattern="order.*",service="orders"}`)).toBe(
+      7,
+    );
+    expect(value(text, 'trellis_outbox_relayed_total{service="orders"}')).toBe(3);
+    expect(value(text, 'trellis_outbox_pending{service="orders"}')).toBe(2);
     expect(
-      value(text, 'trellis_bus_consumer_lag{topic="order.placed",group="shipping",service="orders"}'),
-    ).toBe(5);
+      value(text, 'trellis_saga_transitions_total{saga="checkout",state="failed",service="orders"}'),
+    ).toBe(1);
+    expect(value(text, 'trellis_saga_running{saga="checkout",service="orders"}')).toBe(0);
     expect(
-      value(text, 'trellis_saga_transitions_total{saga="checkout",state="completed",service="orders"}'),
+      value(
+        text,
+        'trellis_saga_step_seconds_count{saga="checkout",step="charge",phase="execute",outcome="error",service="orders"}',
+      ),
     ).toBe(1);
   });
 });

@@ -37,7 +37,7 @@ export interface HookSpec<L extends string = string> {
   help: string;
   labels?: readonly L[];
   /** Histogram buckets. */
-  buckets?: number[];
+  buckets?: readonly number[];
 }
 
 /** The function a hook becomes: counters add `value` (default 1), gauges set it, histograms observe it. */
@@ -213,7 +213,7 @@ export class ServiceMetrics {
             name: s.name,
             help: s.help,
             labelNames,
-            buckets: s.buckets,
+            buckets: s.buckets ? [...s.buckets] : undefined,
             registers: [this.registry],
           });
         out[key] = (labels = {}, value = 0) => h.observe(labels, value);
@@ -231,69 +231,4 @@ export class ServiceMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
-}
-
-/**
- * Standard hooks for a message bus (names `trellis_bus_*`): counters for published, handled,
- * retried and dead-lettered messages, a handling-latency histogram (seconds) and a lag gauge.
- */
-export function busMetricHooks(metrics: ServiceMetrics) {
-  return metrics.hooks({
-    published: {
-      type: 'counter',
-      name: 'trellis_bus_published_total',
-      help: 'Messages published',
-      labels: ['topic'],
-    },
-    handled: {
-      type: 'counter',
-      name: 'trellis_bus_handled_total',
-      help: 'Messages handled, by outcome',
-      labels: ['topic', 'group', 'outcome'],
-    },
-    retried: {
-      type: 'counter',
-      name: 'trellis_bus_retried_total',
-      help: 'Handling retries',
-      labels: ['topic', 'group'],
-    },
-    deadLettered: {
-      type: 'counter',
-      name: 'trellis_bus_dead_lettered_total',
-      help: 'Messages moved to the dead-letter store',
-      labels: ['topic', 'group'],
-    },
-    latency: {
-      type: 'histogram',
-      name: 'trellis_bus_handling_seconds',
-      help: 'Time from publish to handled',
-      labels: ['topic', 'group'],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-    },
-    lag: {
-      type: 'gauge',
-      name: 'trellis_bus_consumer_lag',
-      help: 'Messages behind',
-      labels: ['topic', 'group'],
-    },
-  });
-}
-
-/** Standard hooks for sagas: transitions counted by saga and target state, step duration. */
-export function sagaMetricHooks(metrics: ServiceMetrics) {
-  return metrics.hooks({
-    transition: {
-      type: 'counter',
-      name: 'trellis_saga_transitions_total',
-      help: 'Saga state transitions, by saga and new state',
-      labels: ['saga', 'state'],
-    },
-    stepDuration: {
-      type: 'histogram',
-      name: 'trellis_saga_step_seconds',
-      help: 'Saga step duration, by saga, step and phase',
-      labels: ['saga', 'step', 'phase'],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-    },
-  });
 }
