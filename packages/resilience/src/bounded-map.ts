@@ -20,6 +20,7 @@ interface Entry<V> {
 /** Idle entries checked at the old end of the map on each insert (keeps pace with inserts). */
 const SWEEP_PER_INSERT = 8;
 
+/** Keyed values with a size cap, LRU eviction, idle expiry and an eviction hook. */
 export class BoundedMap<V> {
   private readonly map = new Map<string, Entry<V>>();
   private moves = 0;

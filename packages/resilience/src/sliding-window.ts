@@ -4,9 +4,11 @@
  * recording an outcome allocates nothing.
  */
 
-/** Outcome bits stored per call. */
+/** Outcome bit: a call was recorded (every stored outcome has it). */
 export const OUTCOME_CALL = 1;
+/** Outcome bit: the call failed. */
 export const OUTCOME_FAILURE = 2;
+/** Outcome bit: the call was slow. */
 export const OUTCOME_SLOW = 4;
 
 /** Running totals over the window. */
