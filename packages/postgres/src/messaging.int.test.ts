@@ -1,8 +1,15 @@
-import { InMemoryBus, type Message, type OutgoingMessage, type PublishedMessage } from '@trellis/messaging';
+import {
+  InMemoryBus,
+  type Message,
+  type OutgoingMessage,
+  outboxAppendHook,
+  type PublishedMessage,
+} from '@trellis/messaging';
 import { createTestDatabase, serverUrl, startPostgres } from '@trellis/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from './database.js';
 import { PostgresDeadLetterStore } from './dead-letter-store.js';
+import { PostgresEventStore } from './event-store.js';
 import { PostgresInbox } from './inbox.js';
 import { PostgresOutbox } from './outbox.js';
 
@@ -47,7 +54,7 @@ describe.skipIf(!url)('PostgresOutbox', () => {
       }),
     ).rejects.toThrow('rolled back');
     await expect.poll(() => got.map((m) => m.key), { timeout: 5000 }).toEqual(['o1']);
-    expect(await relay.backlog()).toBe(0);
+    await expect.poll(() => relay.backlog(), { timeout: 5000 }).toBe(0);
   });
 
   it('keeps per-key order and loses nothing with three relay replicas and concurrent writers', async () => {
@@ -80,6 +87,37 @@ describe.skipIf(!url)('PostgresOutbox', () => {
     expect(new Set(got.map((m) => m.id)).size).toBe(200);
   });
 
+  it('writes outbox rows inside event-store appends (the hook) and publishes them after commit', async () => {
+    const db = await database();
+    const outbox = await PostgresOutbox.create(db);
+    const store = await PostgresEventStore.create(db);
+    cleanups.push(() => store.close());
+    store.onAppend(outboxAppendHook(outbox, { topic: (e) => `order.${e.eventType.toLowerCase()}` }));
+    const { bus, got } = await collectingBus();
+    const relay = outbox.startRelay(bus);
+    cleanups.push(() => relay.stop());
+    await store.append('o-7', [{ eventType: 'Created', payload: { total: 3 } }], {
+      aggregateType: 'Order',
+      metadata: { correlationId: 'corr-7' },
+    });
+    await expect(
+      store.append('o-7', [{ eventType: 'Stale', payload: {} }], { expectedVersion: 0 }),
+    ).rejects.toMatchObject({
+      status: 409,
+    });
+    await expect.poll(() => got.length, { timeout: 5000 }).toBe(1);
+    const [event] = await store.getEvents('o-7');
+    expect(got[0]).toMatchObject({
+      id: event?.id,
+      topic: 'order.created',
+      key: 'o-7',
+      payload: { total: 3 },
+    });
+    expect(got[0]?.headers.correlationId).toBe('corr-7');
+    // Published inside the relay's transaction; the row is deleted when it commits.
+    await expect.poll(() => relay.backlog(), { timeout: 5000 }).toBe(0);
+  });
+
   it('keeps rows when publishing fails and sends them once the bus is back', async () => {
     const db = await database();
     const outbox = await PostgresOutbox.create(db);
@@ -102,7 +140,7 @@ describe.skipIf(!url)('PostgresOutbox', () => {
     expect(await relay.backlog()).toBe(1);
     down = false;
     await expect.poll(() => got.length, { timeout: 5000 }).toBe(1);
-    expect(await relay.backlog()).toBe(0);
+    await expect.poll(() => relay.backlog(), { timeout: 5000 }).toBe(0);
   });
 
   it('reconnects its LISTEN after a PostgreSQL restart', async () => {
