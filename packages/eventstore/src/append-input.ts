@@ -1,6 +1,6 @@
 import { type Clock, ValidationError } from '@trellis/core';
 import { z } from 'zod';
-import type { EventMetadata, ExpectedVersion, NewEvent } from './domain-event.js';
+import type { DomainEvent, EventMetadata, ExpectedVersion, NewEvent } from './domain-event.js';
 import { eventId } from './event-id.js';
 import type { EventRegistry } from './event-registry.js';
 
@@ -160,4 +160,29 @@ export function looksValid(a: {
       return false;
   }
   return true;
+}
+
+/**
+ * The stored form of a prepared event. Built field by field on purpose: an object spread
+ * here cost more than the SQLite insert itself (V8's generic clone path), measured.
+ */
+export function storedEvent(
+  e: PreparedEvent,
+  streamId: string,
+  aggregateType: string,
+  version: number,
+  position: number,
+): DomainEvent {
+  return {
+    id: e.id,
+    aggregateId: streamId,
+    aggregateType,
+    eventType: e.eventType,
+    payload: e.payload,
+    timestamp: e.timestamp,
+    version,
+    position,
+    schemaVersion: e.schemaVersion,
+    metadata: e.metadata,
+  };
 }

@@ -15,6 +15,7 @@ export {
   type PreparedAppend,
   type PreparedEvent,
   prepareAppend,
+  storedEvent,
   versionMatches,
 } from './append-input.js';
 export { type Checkpoint, type CheckpointStore, InMemoryCheckpointStore } from './checkpoint-store.js';

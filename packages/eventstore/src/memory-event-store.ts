@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Clock, systemClock } from '@trellis/core';
 import { AppendHookList } from './append-hooks.js';
-import { checkCount, prepareAppend, versionMatches } from './append-input.js';
+import { checkCount, prepareAppend, storedEvent, versionMatches } from './append-input.js';
 import type { DomainEvent, NewEvent } from './domain-event.js';
 import { ConcurrencyError } from './errors.js';
 import type { EventRegistry } from './event-registry.js';
@@ -75,14 +75,8 @@ export class InMemoryEventStore implements EventStore<MemoryTransaction> {
       }
       const mark = tx.mark();
       const base = this.storage.log.length + tx.staged.length;
-      const stored = input.events.map(
-        (e, i): DomainEvent => ({
-          ...e,
-          aggregateId: input.streamId,
-          aggregateType: input.aggregateType,
-          version: actual + i + 1,
-          position: base + i + 1,
-        }),
+      const stored = input.events.map((e, i) =>
+        storedEvent(e, input.streamId, input.aggregateType, actual + i + 1, base + i + 1),
       );
       tx.staged.push(...stored);
       try {

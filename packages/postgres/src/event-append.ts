@@ -1,10 +1,5 @@
 import type { SqlExecutor } from '@trellis/core';
-import {
-  type AppendResult,
-  ConcurrencyError,
-  type DomainEvent,
-  type PreparedAppend,
-} from '@trellis/eventstore';
+import { type AppendResult, ConcurrencyError, type PreparedAppend, storedEvent } from '@trellis/eventstore';
 
 /** What `trellis_append_events` reports for one append of a batch. */
 export interface AppendOutcome {
@@ -85,14 +80,8 @@ export function toResult(input: PreparedAppend, outcome: AppendOutcome | undefin
   if (!outcome) throw new Error(`trellis_append_events returned no outcome for stream ${input.streamId}`);
   if (!outcome.ok) throw new ConcurrencyError(input.streamId, input.expectedVersion, outcome.actual);
   const first = outcome.firstPosition ?? 0;
-  const events = input.events.map(
-    (e, i): DomainEvent => ({
-      ...e,
-      aggregateId: input.streamId,
-      aggregateType: input.aggregateType,
-      version: outcome.actual + i + 1,
-      position: first + i,
-    }),
+  const events = input.events.map((e, i) =>
+    storedEvent(e, input.streamId, input.aggregateType, outcome.actual + i + 1, first + i),
   );
   return {
     nextExpectedVersion: outcome.actual + events.length,

@@ -14,6 +14,7 @@ import {
   type PreparedAppend,
   prepareAppend,
   type ReadOptions,
+  storedEvent,
   versionMatches,
 } from '@trellis/eventstore';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -137,7 +138,7 @@ export class SqliteEventStore implements EventStore<SqlTransaction> {
     if (input.events.length === 0) return { nextExpectedVersion: actual, lastPosition: 0, events: [] };
     if (nested) raw.exec('SAVEPOINT trellis_append');
     try {
-      const stored = input.events.map((e, i): DomainEvent => {
+      const stored = input.events.map((e, i) => {
         const version = actual + i + 1;
         const { lastInsertRowid } = this.insertStmt.run(
           input.streamId,
@@ -150,13 +151,7 @@ export class SqliteEventStore implements EventStore<SqlTransaction> {
           JSON.stringify(e.metadata),
           e.timestamp.toISOString(),
         );
-        return {
-          ...e,
-          aggregateId: input.streamId,
-          aggregateType: input.aggregateType,
-          version,
-          position: Number(lastInsertRowid),
-        };
+        return storedEvent(e, input.streamId, input.aggregateType, version, Number(lastInsertRowid));
       });
       if (this.hooks.size > 0) await this.hooks.run(tx, stored);
       if (nested) raw.exec('RELEASE trellis_append');
