@@ -8,7 +8,7 @@
  * `npm run bench -- gateway [--quick] [--access-log]`
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +56,7 @@ async function child(): Promise<void> {
 }
 
 type Autocannon = (opts: Record<string, unknown>) => Promise<{
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p50: number; p99: number };
   non2xx: number;
   errors: number;
@@ -65,7 +65,7 @@ type Autocannon = (opts: Record<string, unknown>) => Promise<{
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const accessLog = process.argv.includes('--access-log');
-  const rounds = quick ? 1 : 3;
+  const rounds = quick ? 1 : 5;
   const seconds = quick ? 3 : 6;
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
   const self = fileURLToPath(import.meta.url);
@@ -83,10 +83,18 @@ async function main(): Promise<void> {
       c.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
     });
   const upstream = 'http://127.0.0.1:4101';
-  const targets: Array<{ name: string; url: string }> = [
-    { name: 'direct upstream', url: 'http://127.0.0.1:4101/api/items' },
-    { name: 'plain @fastify/http-proxy', url: 'http://127.0.0.1:4102/api/items' },
-    { name: 'Trellis gateway (auth + rate limit + breaker)', url: 'http://127.0.0.1:4103/api/items' },
+  const targets: Array<{ name: string; url: string; pid?: () => number | undefined }> = [
+    { name: 'direct upstream', url: 'http://127.0.0.1:4101/api/items', pid: () => children[0]?.pid },
+    {
+      name: 'plain @fastify/http-proxy',
+      url: 'http://127.0.0.1:4102/api/items',
+      pid: () => children[1]?.pid,
+    },
+    {
+      name: 'Trellis gateway (auth + rate limit + breaker)',
+      url: 'http://127.0.0.1:4103/api/items',
+      pid: () => children[2]?.pid,
+    },
   ];
   try {
     await start('upstream', 4101, {});
@@ -96,7 +104,11 @@ async function main(): Promise<void> {
     if (nginx) {
       children.push(nginx.process);
       await nginx.ready;
-      targets.push({ name: 'nginx (1 worker, keep-alive upstream)', url: 'http://127.0.0.1:4104/api/items' });
+      targets.push({
+        name: 'nginx (1 worker, keep-alive upstream)',
+        url: 'http://127.0.0.1:4104/api/items',
+        pid: () => nginxWorker(nginx.process.pid),
+      });
     }
     // Any HS256 JWT with the right iss/aud works; the service's signer makes one.
     const token = await new InternalTokenSigner({
@@ -112,10 +124,16 @@ async function main(): Promise<void> {
     });
     const headers = { authorization: `Bearer ${token}` };
     const best = new Map<string, { rps: number; p99: number; p50: number; non2xx: number }>();
+    // CPU time of the server process per request: steadier than req/s on a shared machine.
+    const cpuPerRequest = new Map<string, number>();
     for (const t of targets) await autocannon({ url: t.url, connections: 50, duration: 2, headers }); // warm-up
     for (let r = 0; r < rounds; r++) {
       for (const t of targets) {
+        const pid = t.pid?.();
+        const cpu0 = cpuMs(pid);
         const res = await autocannon({ url: t.url, connections: 50, duration: seconds, headers });
+        const us = ((cpuMs(pid) - cpu0) * 1000) / Math.max(1, res.requests.total);
+        cpuPerRequest.set(t.name, Math.min(cpuPerRequest.get(t.name) ?? Number.POSITIVE_INFINITY, us));
         const prev = best.get(t.name);
         if (!prev || res.requests.average > prev.rps) {
           best.set(t.name, {
@@ -126,7 +144,7 @@ async function main(): Promise<void> {
           });
         }
         console.log(
-          `round ${r + 1} ${t.name}: ${Math.round(res.requests.average)} req/s, p99 ${res.latency.p99} ms`,
+          `round ${r + 1} ${t.name}: ${Math.round(res.requests.average)} req/s, p99 ${res.latency.p99} ms, ${us.toFixed(1)} µs CPU/req`,
         );
       }
     }
@@ -142,7 +160,12 @@ async function main(): Promise<void> {
         unit: 'req/s',
         ratio: b.rps / direct.rps,
         ratioTo: 'direct upstream',
-        extra: { p50_ms: b.p50, p99_ms: b.p99, non2xx: b.non2xx },
+        extra: {
+          p50_ms: b.p50,
+          p99_ms: b.p99,
+          non2xx: b.non2xx,
+          cpu_us_per_req: Number((cpuPerRequest.get(t.name) ?? 0).toFixed(1)),
+        },
       };
     });
     const summary: BenchRow = {
@@ -154,6 +177,12 @@ async function main(): Promise<void> {
         ...(nginxResult ? { vs_nginx: Number((trellis.rps / nginxResult.rps).toFixed(3)) } : {}),
         added_p99_ms_vs_direct: trellis.p99 - direct.p99,
         p99_vs_plain_ms: trellis.p99 - plain.p99,
+        cpu_per_req_vs_plain: Number(
+          (
+            (cpuPerRequest.get(targets[2]?.name ?? '') ?? 0) /
+            (cpuPerRequest.get(targets[1]?.name ?? '') ?? 1)
+          ).toFixed(3),
+        ),
       },
     };
     report(
@@ -161,6 +190,7 @@ async function main(): Promise<void> {
       [...rows, summary],
       [
         `autocannon -c 50 -d ${seconds}s, best of ${rounds} interleaved rounds, loopback; load generator shares the machine`,
+        'cpu_us_per_req: CPU time of the server process per request (best round); steadier than req/s when the machine is shared',
         'Trellis: HS256 JWT verified (cached), per-client token bucket, per-instance circuit breaker, internal identity token, P2C, metrics',
         `access log ${accessLog ? 'on (pino JSON to stdout of the child, discarded)' : 'off (pass --access-log to include it)'}`,
         nginx
@@ -171,6 +201,22 @@ async function main(): Promise<void> {
   } finally {
     for (const c of children) c.kill('SIGTERM');
   }
+}
+
+/** User + system CPU time of a process in ms (Linux), 0 when unknown. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+}
+
+/** The pid of nginx's worker (the master only forks it). */
+function nginxWorker(master: number | undefined): number | undefined {
+  if (master === undefined) return undefined;
+  const file = `/proc/${master}/task/${master}/children`;
+  if (!existsSync(file)) return undefined;
+  const first = readFileSync(file, 'utf8').trim().split(/\s+/)[0];
+  return first ? Number(first) : undefined;
 }
 
 function startNginx(
