@@ -18,6 +18,8 @@ export interface ProcessSpec {
   env: Record<string, string>;
   cwd: string;
   logFile: string;
+  /** The port it listens on (checked free before the first start). */
+  port: number;
   /** GET this URL until it answers 200 to call the process ready. */
   readyUrl: string;
   /** Longest wait for readiness before the start counts as failed. Default 60 s. */

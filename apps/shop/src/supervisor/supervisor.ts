@@ -7,6 +7,7 @@
 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { canConnect } from '@trellis/testing';
 import type { ShopSecrets } from './secrets.js';
 import { type ProcessEvent, ShopProcess } from './shop-process.js';
 import { type Topology, upstreamsOf } from './topology.js';
@@ -84,6 +85,7 @@ export class Supervisor {
             env,
             cwd: process.cwd(),
             logFile: join(logs, `${id.replace('#', '-')}.log`),
+            port: instance.port,
             readyUrl: `${instance.url}/health/ready`,
           },
           o.onEvent,
@@ -107,6 +109,7 @@ export class Supervisor {
         },
         cwd: process.cwd(),
         logFile: join(logs, 'gateway.log'),
+        port: t.gatewayPort,
         readyUrl: `${t.gatewayUrl}/__gateway/health/live`,
       },
       o.onEvent,
@@ -131,8 +134,18 @@ export class Supervisor {
   /**
    * Starts every service in parallel, then the gateway; resolves when all are ready. On a
    * failed start, stops what was started and rethrows.
+   *
+   * Throws `Error` naming the ports already in use, before starting anything.
    */
   async start(): Promise<void> {
+    // A port already taken would let another shop's process answer our readiness probes.
+    const taken = [];
+    for (const p of this.all) if (await canConnect(p.spec.port)) taken.push(`${p.spec.id} :${p.spec.port}`);
+    if (taken.length > 0) {
+      throw new Error(
+        `ports already in use (${taken.join(', ')}); is another shop running? Choose others with --port and --port-base`,
+      );
+    }
     try {
       await Promise.all(this.services.map((s) => s.start()));
       await this.gateway.start();

@@ -42,5 +42,5 @@ export async function build(ctx: ShopContext): Promise<Service> {
     route(inventoryApi.release, ({ body }) => store.release(body.key)),
     route(inventoryApi.commit, ({ body }) => store.commit(body.key)),
   ];
-  return createShopService(ctx, routes);
+  return createShopService(ctx, routes, { idempotencyStore: 'memory' });
 }

@@ -6,13 +6,13 @@
  */
 import { ForbiddenError, isAbortedError, NotFoundError, UnauthorizedError } from '@trellis/core';
 import { outboxAppendHook, withInbox } from '@trellis/messaging';
-import { SagaRunner } from '@trellis/saga';
+import { combineObservers, SagaRunner } from '@trellis/saga';
 import {
   type Identity,
   isRemoteError,
   route,
   type Service,
-  sagaMetricHooks,
+  sagaMetricsObserver,
   type TypedClient,
 } from '@trellis/service';
 import { catalogApi } from '../../contracts/catalog.js';
@@ -55,20 +55,14 @@ export async function build(ctx: ShopContext): Promise<Service> {
   const inbox = await backend.inbox();
   const { bus, deadLetters } = await ctx.bus();
 
-  const sagaHooks = sagaMetricHooks(ctx.metrics);
   const runner = new SagaRunner({
     store: sagas,
     clock,
     worker: `orders-${ctx.config.SHOP_REPLICA}`,
     deadLetters,
-    observer: {
-      sagaCompleted: (e) => sagaHooks.transition({ saga: e.saga, state: 'completed' }),
-      sagaCompensated: (e) => sagaHooks.transition({ saga: e.saga, state: 'compensated' }),
-      sagaFailed: (e) => {
-        sagaHooks.transition({ saga: e.saga, state: 'failed' });
-        logger.error({ sagaId: e.sagaId, step: e.step }, 'saga failed: needs attention');
-      },
-    },
+    observer: combineObservers(sagaMetricsObserver(ctx.metrics), {
+      sagaFailed: (e) => logger.error({ sagaId: e.sagaId, step: e.step }, 'saga failed: needs attention'),
+    }),
   });
   ctx.metrics.sagaStates(async () =>
     Object.entries(await sagas.countByStatus()).map(([state, count]) => ({

@@ -73,7 +73,7 @@ export async function build(ctx: ShopContext): Promise<Service> {
       return { config };
     }),
   ];
-  const service = await createShopService(ctx, routes);
+  const service = await createShopService(ctx, routes, { idempotencyStore: 'memory' });
   service.onClose('card-processor breaker', () => desk.breaker.dispose());
   return service;
 }

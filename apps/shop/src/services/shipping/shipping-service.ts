@@ -15,5 +15,5 @@ export async function build(ctx: ShopContext): Promise<Service> {
       items: await store.list(query.orderId, query.limit),
     })),
   ];
-  return createShopService(ctx, routes);
+  return createShopService(ctx, routes, { idempotencyStore: 'memory' });
 }
