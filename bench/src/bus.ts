@@ -82,6 +82,41 @@ async function round(subject: Subject, n: number): Promise<Result> {
   return { perSecond: (n * 1000) / elapsed, p50: pct.p50, p99: pct.p99 };
 }
 
+/**
+ * Latency at a steady load below every subject's capacity: `rate` messages/s for `ms`, each
+ * publish fired on schedule (not waiting for the previous one). Unlike the flood rounds, whose
+ * latency is mostly time spent queued behind the backlog, this measures the transport.
+ */
+async function paced(subject: Subject, rate: number, ms: number): Promise<{ p50: number; p99: number }> {
+  const n = Math.round((rate * ms) / 1000);
+  const latencies: number[] = [];
+  let done!: () => void;
+  const all = new Promise<void>((r) => {
+    done = r;
+  });
+  subject.handled = (p) => {
+    latencies.push(performance.now() - p.t);
+    if (latencies.length === n) done();
+  };
+  const start = performance.now();
+  const sends: Array<Promise<unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    sends.push(subject.publish({ i, t: performance.now() }, `k${i % 64}`));
+  }
+  await Promise.all(sends);
+  const timeout = setTimeout(() => done(), 60_000);
+  await all;
+  clearTimeout(timeout);
+  if (latencies.length < n) throw new Error(`${subject.name}: only ${latencies.length}/${n} handled (paced)`);
+  const pct = percentiles(latencies);
+  return { p50: pct.p50, p99: pct.p99 };
+}
+
+const PACED_RATE = 1000;
+
 const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-bus-'));
 const nats = await startNats();
 
@@ -160,6 +195,7 @@ const subjects: Subject[] = [
 ];
 
 const best = new Map<string, Result>();
+const steady = new Map<string, { p50: number; p99: number }>();
 try {
   for (const s of subjects) await round(s, Math.min(2000, count)); // warm-up
   for (let r = 0; r < rounds; r++) {
@@ -169,6 +205,7 @@ try {
       if (!prev || result.perSecond > prev.perSecond) best.set(s.name, result);
     }
   }
+  for (const s of subjects) steady.set(s.name, await paced(s, PACED_RATE, quick ? 1500 : 4000));
 } finally {
   for (const s of subjects) await s.close().catch(() => undefined);
   await nats.destroy();
@@ -177,15 +214,22 @@ try {
 
 const rows: BenchRow[] = subjects.map((s) => {
   const r = best.get(s.name) as Result;
+  const l = steady.get(s.name) as { p50: number; p99: number };
   return {
     name: s.name,
     value: r.perSecond,
     unit: 'msgs/s',
-    extra: { 'p50 ms': r.p50, 'p99 ms': r.p99 },
+    extra: {
+      'flood p50 ms': r.p50,
+      'flood p99 ms': r.p99,
+      [`p50 ms @${PACED_RATE}/s`]: l.p50,
+      [`p99 ms @${PACED_RATE}/s`]: l.p99,
+    },
   };
 });
 report('bus', withRatios(rows, 'raw @nats-io/jetstream'), [
-  `${count} messages per round, ${WINDOW} publishes in flight, handler concurrency 64, best of ${rounds} interleaved rounds`,
+  `msgs/s: ${count} messages per round as fast as possible (${WINDOW} publishes in flight), handler concurrency 64, best of ${rounds} interleaved rounds; flood latency is mostly time queued behind the backlog`,
+  `latency @${PACED_RATE}/s: publish → handled at a steady ${PACED_RATE} messages/s, below every subject's capacity`,
   'nats-server 2.9 (file storage) from startNats(); SQLite in WAL mode, synchronous=NORMAL, on the local disk',
   'keyed: 64 distinct keys, handled in per-key order (JetStream: 16 key partitions with max_ack_pending 1 each)',
   'inbox: the handler inserts one effect row and the inbox mark in one SQLite transaction (effectively once)',
