@@ -54,7 +54,12 @@ export class Exchange {
       this.resolveHeaders = resolve;
       this.rejectHeaders = reject;
       this.dispatched = true;
-      (this.instance as UpstreamInstance).pool.dispatch(this.opts, this);
+      try {
+        (this.instance as UpstreamInstance).pool.dispatch(this.opts, this);
+      } catch (error) {
+        // A pool closed by a reload in between: treat it like a connection that failed.
+        this.onResponseError(null as unknown as Controller, error as Error);
+      }
     });
   private readonly onBreakerRejected = (error: unknown) => {
     if (this.dispatched) return; // failures after dispatch are handled by the dispatch callbacks
