@@ -221,7 +221,10 @@ if ([trellisSeed, trellisFull, trellisTimeWindow].some((b) => b.state !== 'CLOSE
   throw new Error('a success-path breaker left CLOSED during the run');
 }
 
-const row = (name: string): BenchRow => ({ name, value: best.get(name) ?? 0, unit: 'ops/s' });
+const row = (name: string): BenchRow => {
+  const value = best.get(name) ?? 0;
+  return { name, value, unit: 'ops/s', extra: { 'ns/op': value > 0 ? 1e9 / value : 0 } };
+};
 const rows: BenchRow[] = [
   ...withRatios(
     subjects.filter((s) => s.group === 'success').map((s) => row(s.name)),
