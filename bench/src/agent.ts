@@ -238,7 +238,7 @@ rmSync(dir, { recursive: true, force: true });
 
 report('agent', withRatios(rows, 'Vercel AI SDK 6 generateText'), [
   'each run: 2 model calls (instant fake model), 2 parallel tool calls, argument validation, permission checks, timeouts, spans (no-op tracer)',
-  'the SQLite row persists the run after every step (3 writes per run, WAL, synchronous=NORMAL)',
+  'the SQLite row persists the run at start, before running tools (write-ahead), after them, and at the end: 4 writes per run (WAL, synchronous=NORMAL)',
   'Vercel AI SDK: zod-validated tools, stopWhen stepCountIs(10), no persistence, no permissions, no per-tool timeouts',
   'for scale: one real model call is 300–3000 ms, i.e. 1e3–1e5 times the per-run overhead measured here',
 ]);

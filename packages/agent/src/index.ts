@@ -38,6 +38,7 @@ export {
 } from './loop/approvals.js';
 export type { AgentEvent, AgentEventType } from './loop/events.js';
 export { type AgentLimits, DEFAULT_LIMITS, resolveLimits } from './loop/limits.js';
+export { failInterruptedRuns, RUN_INTERRUPTED } from './loop/recovery.js';
 export {
   type AwaitingApprovalRun,
   type CompletedRun,

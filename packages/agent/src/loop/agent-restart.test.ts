@@ -13,6 +13,7 @@ import type { AwaitingApprovalRun } from './run-result.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/pause-for-approval.ts', import.meta.url));
+const crashFixture = fileURLToPath(new URL('./fixtures/crash-mid-tool.ts', import.meta.url));
 
 describe('approval pause and resume across a real process restart (SQLite)', () => {
   let dir: string | undefined;
@@ -77,6 +78,60 @@ describe('approval pause and resume across a real process restart (SQLite)', () 
       // A second instance over the same file sees the finished run.
       const again = await new SqlRunStore(db).get(paused.runId);
       expect(again?.status).toBe('completed');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a run whose process died mid-tool is closed as interrupted, with the call on record', {
+    timeout: 90_000,
+  }, async () => {
+    dir = mkdtempSync(join(tmpdir(), 'trellis-agent-crash-'));
+    const file = join(dir, 'assistant.db');
+    const child = spawnSync(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', crashFixture, file],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    expect(child.stdout).toContain('crashing');
+
+    const db = SqliteDatabase.open(file);
+    try {
+      const store = new SqlRunStore(db);
+      const stuck = await store.get('run-crash');
+      // Written ahead: the interrupted call is on record even though its step never finished.
+      expect(stuck?.status).toBe('running');
+      expect(stuck?.messages.at(-1)).toMatchObject({
+        role: 'assistant',
+        toolCalls: [{ id: 'toolu_refund' }],
+      });
+
+      const model = new ScriptedModel([
+        {
+          expect: (req) => {
+            const [result] = lastToolResults({ ...req, messages: req.messages.slice(0, -1) });
+            expect(result).toMatchObject({ toolCallId: 'toolu_refund', errorCode: 'TOOL_OUTCOME_UNKNOWN' });
+          },
+          reply: { text: 'I could not confirm the refund; please check your account.' },
+        },
+      ]);
+      const agent = new Agent({ model, tools: [], store });
+      expect(await agent.failInterrupted({ olderThanMs: 0 })).toEqual(['run-crash']);
+      expect(await agent.failInterrupted({ olderThanMs: 0 })).toEqual([]);
+      const closed = await agent.getRun('run-crash', exampleUsers.alice);
+      expect(closed).toMatchObject({ status: 'failed', error: { code: 'AGENT_RUN_INTERRUPTED' } });
+      const next = await agent.run({
+        user: exampleUsers.alice,
+        input: 'Did it work?',
+        continueFrom: 'run-crash',
+      });
+      expect(next.status).toBe('completed');
+      model.assertDone();
     } finally {
       await db.close();
     }

@@ -32,6 +32,7 @@ import {
 import { streamRun } from './event-channel.js';
 import type { AgentEvent } from './events.js';
 import { type AgentLimits, resolveLimits } from './limits.js';
+import { failInterruptedRuns } from './recovery.js';
 import { type DriverDeps, RunDriver } from './run-driver.js';
 import type { RunResult } from './run-result.js';
 
@@ -139,6 +140,16 @@ export class Agent {
     applyDecisions(record, user, input.decisions, this.options.canApprove ?? ownerOrApprover, this.clock);
     record.updatedAt = this.clock.now();
     return this.store.save(record);
+  }
+
+  /**
+   * Closes runs left `running` by a process that died mid-step (see `failInterruptedRuns`):
+   * call it at start-up. `olderThanMs` (default: the deadline plus a minute, so a run still
+   * alive elsewhere is never touched) is measured from the run's last checkpoint.
+   */
+  failInterrupted(options: { olderThanMs?: number } = {}): Promise<string[]> {
+    const olderThanMs = options.olderThanMs ?? resolveLimits(this.options.limits).deadlineMs + 60_000;
+    return failInterruptedRuns(this.store, this.clock, olderThanMs);
   }
 
   /** A run with its transcript. Throws `NotFoundError` unless it is `user`'s (or `user` may read any). */

@@ -117,6 +117,9 @@ export class RunDriver {
         return this.limit('maxToolCalls', limits.maxToolCalls, calls);
       }
       this.record.toolCallCount += calls.length;
+      // Write ahead: the calls are on record before any runs, so a crash mid-tool leaves a
+      // trace of what may have happened (see failInterruptedRuns).
+      await this.save();
       const outcome = await runToolCalls(this, calls);
       const paused = await this.afterTools(calls, outcome.results, outcome.approvals, outcome.records);
       if (paused) return paused;

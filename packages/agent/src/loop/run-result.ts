@@ -66,7 +66,10 @@ export function resultFromRecord(record: AgentRunRecord): RunResult {
       };
     }
     default: {
-      const e = record.error ?? { code: 'AGENT_RUN_INTERRUPTED', message: 'The run did not finish' };
+      const e = record.error ?? {
+        code: 'AGENT_RUN_INTERRUPTED',
+        message: 'The run has not finished (or its process stopped)',
+      };
       return {
         ...base,
         status: 'failed',

@@ -28,6 +28,8 @@ export const ToolErrorCode = {
   approvalRequired: 'TOOL_APPROVAL_REQUIRED',
   /** The run ended (limit, cancel) before the call ran. */
   notExecuted: 'TOOL_NOT_EXECUTED',
+  /** The process died while the call was running: it may or may not have taken effect. */
+  outcomeUnknown: 'TOOL_OUTCOME_UNKNOWN',
 } as const;
 
 /** One of {@link ToolErrorCode}'s values. */
