@@ -120,6 +120,32 @@ describe('InMemoryBus with a manual clock', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  it('dead-letters a message whose consumers keep crashing on it (max-deliveries), without handling it again', async () => {
+    const clock = new ManualClock();
+    const broker = new InMemoryBroker({ clock });
+    const publisher = new InMemoryBus({ broker });
+    await (await publisher.subscribe('t.t', () => {}, { group: 'g' })).close();
+    const sent = await publisher.publish('t.t', { poison: true });
+    const options = { group: 'g', visibilityTimeoutMs: 1000, retry: { maxAttempts: 2 } };
+    let handled = 0;
+    for (let i = 0; i < 2; i++) {
+      const doomed = new InMemoryBus({ broker });
+      await doomed.subscribe('t.t', () => new Promise(() => handled++), options);
+      await clock.advance(0);
+      doomed.crash();
+      await clock.advance(1000);
+    }
+    expect(handled).toBe(2);
+    const survivor = new InMemoryBus({ broker });
+    await survivor.subscribe('t.t', () => void handled++, options);
+    await clock.advance(0);
+    expect(handled).toBe(2);
+    const [dl] = await broker.deadLetters.list();
+    expect(dl).toMatchObject({ messageId: sent.id, reason: 'max-deliveries', attempts: 3 });
+    expect(dl?.error.code).toBe('MAX_DELIVERIES_EXCEEDED');
+    await survivor.close();
+  });
+
   it('deduplicates a republished id and reports lag', async () => {
     const bus = new InMemoryBus();
     const sub = await bus.subscribe('t.t', () => new Promise(() => {}), { group: 'g', concurrency: 1 });
