@@ -10,9 +10,9 @@
  * `npm run bench -- agent [--quick]`
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LanguageModelV3, LanguageModelV3GenerateResult } from '@ai-sdk/provider';
 import {
   Agent,
   defineTool,
@@ -23,7 +23,6 @@ import {
   SqlRunStore,
 } from '@trellis/agent';
 import { SqliteDatabase } from '@trellis/sqlite';
-import { generateText, stepCountIs, tool } from 'ai';
 import { z } from 'zod';
 import { opsPerSecond } from './lib/measure.js';
 import { type BenchRow, report, withRatios } from './lib/report.js';
@@ -110,16 +109,27 @@ seed.registerTool({
 });
 
 // ---- the same run with the Vercel AI SDK ----
+// Loaded without its types: they import eventsource-parser, whose `source` export condition
+// hands tsc raw .ts files under this repo's `customConditions`. The shapes used are below.
+interface VercelAI {
+  generateText(options: Record<string, unknown>): Promise<{ steps: unknown[] }>;
+  stepCountIs(n: number): unknown;
+  tool<T>(definition: T): T;
+}
+const { generateText, stepCountIs, tool } = createRequire(import.meta.url)('ai') as VercelAI;
+interface VercelPrompt {
+  prompt: Array<{ role: string }>;
+}
 const usage = {
   inputTokens: { total: 150, noCache: 150, cacheRead: 0, cacheWrite: 0 },
   outputTokens: { total: 20, text: 20, reasoning: 0 },
 };
-const vercelModel: LanguageModelV3 = {
+const vercelModel = {
   specificationVersion: 'v3',
   provider: 'bench',
   modelId: 'instant',
   supportedUrls: {},
-  async doGenerate(options): Promise<LanguageModelV3GenerateResult> {
+  async doGenerate(options: VercelPrompt) {
     const last = options.prompt[options.prompt.length - 1];
     if (last?.role === 'tool') {
       return {
@@ -147,13 +157,13 @@ const vercelTools = {
   search_orders: tool({
     description: 'Search your orders by status',
     inputSchema: z.object({ status: z.enum(['pending', 'shipped', 'delivered']).optional() }),
-    execute: async ({ status }) =>
+    execute: async ({ status }: { status?: string }) =>
       orders.filter((o) => o.customerId === 'alice' && (!status || o.status === status)),
   }),
   stock_lookup: tool({
     description: 'Stock of a product',
     inputSchema: z.object({ sku: z.string() }),
-    execute: async ({ sku }) => ({ available: stock.get(sku) ?? 0 }),
+    execute: async ({ sku }: { sku: string }) => ({ available: stock.get(sku) ?? 0 }),
   }),
 };
 
