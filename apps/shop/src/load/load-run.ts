@@ -57,6 +57,24 @@ function pick<T>(xs: readonly T[]): T {
   return xs[Math.floor(Math.random() * xs.length)] as T;
 }
 
+type OrderAnswer = { id?: string; status?: string; error?: { code?: string } };
+
+/**
+ * Places an order as a careful client does: one Idempotency-Key for the order, and when the
+ * shop answers "a request with this key is still in progress" (its first attempt was cut off
+ * by a crash), asks again with the same key after `Retry-After` — never with a new key.
+ */
+async function placeWithRetry(api: ShopApi, body: unknown) {
+  const key = randomUUID();
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await api.post<OrderAnswer>('/api/orders', body, { 'idempotency-key': key });
+    if (res.status !== 409 || res.body.error?.code !== 'IDEMPOTENCY_KEY_IN_PROGRESS' || Date.now() > deadline)
+      return res;
+    await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+  }
+}
+
 /** Signs up the run's customers. */
 async function customers(api: ShopApi, count: number): Promise<Customer[]> {
   const run = randomBytes(4).toString('hex');
@@ -131,13 +149,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     };
     const t0 = performance.now();
     try {
-      const res = await customer.api.post<{ id?: string; status?: string; error?: { code?: string } }>(
-        '/api/orders',
-        body,
-        {
-          'idempotency-key': randomUUID(),
-        },
-      );
+      const res = await placeWithRetry(customer.api, body);
       latencies.push(performance.now() - t0);
       if (res.status === 201 || res.status === 202) {
         const id = String(res.body.id);

@@ -16,7 +16,9 @@ export interface ShopBus {
 }
 
 /** Where the bus is. */
-export type BusLocation = { kind: 'sqlite'; file: string } | { kind: 'nats'; url: string };
+export type BusLocation =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'nats'; url: string; namespace?: string };
 
 /** The embedded bus file under `dataDir`. */
 export function busFileOf(dataDir: string): string {
@@ -46,8 +48,8 @@ export async function openBus(
   const bus = await JetStreamBus.connect({
     servers: location.url,
     deadLetters,
-    stream: 'SHOP',
-    subjectPrefix: 'shop',
+    stream: (location.namespace ?? 'shop').toUpperCase(),
+    subjectPrefix: location.namespace ?? 'shop',
     name: `shop-${service}`,
     ...(observer ? { observer } : {}),
   });

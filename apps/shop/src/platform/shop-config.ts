@@ -32,6 +32,7 @@ const bool = z
  * | `DATA_DIR` | where embedded databases live (`<DATA_DIR>/<service>.db`, `<DATA_DIR>/bus.db`) |
  * | `DATABASE_URL` | this service's own PostgreSQL database (distributed) |
  * | `NATS_URL` | NATS JetStream (distributed) |
+ * | `SHOP_BUS_NAMESPACE` | NATS stream (upper-cased) and subject prefix, default `shop` |
  * | `SHOP_REPLICA` | replica index, part of the saga worker id |
  * | `SHOP_UPSTREAMS` | JSON map service → instance URLs, for service-to-service calls |
  * | `JWT_SECRET` | HS256 secret of the user JWTs (users signs, the gateway verifies) |
@@ -42,6 +43,11 @@ export const shopConfigSchema = serviceConfigSchema.extend({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().min(1).optional(),
   NATS_URL: z.string().min(1).optional(),
+  /** NATS stream and subject prefix (several shops can share one NATS server). */
+  SHOP_BUS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _')
+    .default('shop'),
   SHOP_REPLICA: z.coerce.number().int().min(0).default(0),
   SHOP_UPSTREAMS: upstreams,
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

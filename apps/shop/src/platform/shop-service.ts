@@ -58,7 +58,7 @@ export function backendLocation(config: ShopConfig, name: ServiceName): BackendL
 export function busLocation(config: ShopConfig): BusLocation {
   if (config.SHOP_MODE === 'embedded') return { kind: 'sqlite', file: busFileOf(config.DATA_DIR) };
   if (!config.NATS_URL) throw new Error('NATS_URL is required in distributed mode');
-  return { kind: 'nats', url: config.NATS_URL };
+  return { kind: 'nats', url: config.NATS_URL, namespace: config.SHOP_BUS_NAMESPACE };
 }
 
 /**
@@ -141,7 +141,8 @@ export async function createShopService(
       mode: 'required',
       verifier: new InternalTokenVerifier({ key: ctx.config.INTERNAL_TOKEN_SECRET, clock: ctx.clock }),
     },
-    idempotency: { store },
+    // A claim left by a request that died frees up soon after the longest request could run.
+    idempotency: { store, lockMs: Math.max(15_000, ctx.config.ORDER_WAIT_MS + 5000) },
     shutdownTimeoutMs: ctx.config.SHUTDOWN_TIMEOUT_MS,
     // Health probes arrive every second from the gateway: access lines only at debug level.
     accessLog: ctx.config.ACCESS_LOG,

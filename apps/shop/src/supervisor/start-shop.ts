@@ -67,6 +67,7 @@ export async function startShop(o: StartShopOptions): Promise<RunningShop> {
       ...(o.portBase !== undefined ? { portBase: o.portBase } : {}),
       ...(o.replicas ? { replicas: o.replicas } : {}),
       ...(infrastructure ? { infrastructure: infrastructure.infrastructure } : {}),
+      busNamespace: (o.databasePrefix ?? 'shop').replace(/[^a-z0-9_]/gi, '_').toLowerCase(),
     });
     const secrets = loadOrCreateSecrets(topology.dataDir, o.env ?? process.env);
     writeTopology(topology);

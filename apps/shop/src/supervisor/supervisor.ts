@@ -64,7 +64,7 @@ export class Supervisor {
         SHOP_UPSTREAMS: upstreams,
         SHOP_SEED: String(o.seed ?? true),
         ...(db?.kind === 'postgres' ? { DATABASE_URL: db.url } : {}),
-        ...(t.bus.kind === 'nats' ? { NATS_URL: t.bus.url } : {}),
+        ...(t.bus.kind === 'nats' ? { NATS_URL: t.bus.url, SHOP_BUS_NAMESPACE: t.bus.namespace } : {}),
         ...o.serviceEnv,
       };
       // Only the users service signs user tokens and knows the demo passwords.

@@ -40,7 +40,7 @@ export const TopologySchema = z.object({
   databases: z.record(z.string(), Location),
   bus: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('sqlite'), file: z.string() }),
-    z.object({ kind: z.literal('nats'), url: z.string() }),
+    z.object({ kind: z.literal('nats'), url: z.string(), namespace: z.string().default('shop') }),
   ]),
   redisUrl: z.string().optional(),
   startedAt: z.string(),
@@ -67,6 +67,8 @@ export interface PlanOptions {
   replicas?: Partial<Record<ServiceName, number>>;
   /** Required in distributed mode. */
   infrastructure?: Infrastructure;
+  /** NATS stream and subject prefix (distributed). Default `shop`. */
+  busNamespace?: string;
 }
 
 /** Decides ports and locations. Throws `Error` for distributed mode without infrastructure. */
@@ -110,7 +112,7 @@ export async function planTopology(o: PlanOptions): Promise<Topology> {
     bus:
       o.mode === 'embedded' || !o.infrastructure
         ? { kind: 'sqlite', file: busFileOf(dataDir) }
-        : { kind: 'nats', url: o.infrastructure.natsUrl },
+        : { kind: 'nats', url: o.infrastructure.natsUrl, namespace: o.busNamespace ?? 'shop' },
     ...(o.mode === 'distributed' && o.infrastructure ? { redisUrl: o.infrastructure.redisUrl } : {}),
     startedAt: new Date().toISOString(),
   };
