@@ -101,6 +101,15 @@ export class SqliteBusMember {
     const want = this.stopped ? 0 : this.consumer.concurrency - this.running.size;
     if (want <= 0 && this.settled.length === 0) return;
     this.cycling = true;
+    if (this.settled.length === 0 && !(await this.anythingClaimable())) {
+      // Idle wake-ups (polls, sweeps, other groups' publishes) cost one read, not a write lock.
+      this.cycling = false;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+      return;
+    }
     const outcomes = this.settled.splice(0);
     const dead: NewDeadLetter[] = [];
     let claimed: ClaimedRow[] = [];
@@ -142,6 +151,18 @@ export class SqliteBusMember {
     if (this.again || (claimed.length > 0 && claimed.length === want)) {
       this.again = false;
       this.wake();
+    }
+  }
+
+  private async anythingClaimable(): Promise<boolean> {
+    try {
+      const rows = await this.db.query(
+        'SELECT 1 FROM trellis_bus_deliveries WHERE consumer_id = $1 AND available_at <= $2 LIMIT 1',
+        [this.consumerId, this.clock.now()],
+      );
+      return rows.length > 0;
+    } catch {
+      return true; // let the claim transaction find out (and back off if the database fails)
     }
   }
 
