@@ -61,28 +61,38 @@ CREATE TABLE IF NOT EXISTS trellis_checkpoints (
 
 -- Appends a batch of appends (each: stream s, aggregate type t, expected version x where
 -- -1 = any, -2 = no_stream, -3 = stream_exists, events e) in one statement. Each append is
--- checked on its own: a failed check returns ok = false and writes nothing for that append.
+-- checked on its own, in order: a failed check returns ok = false and writes nothing for
+-- that append. Set-based: one lookup of every stream's version, one INSERT for all events,
+-- whatever the batch size (per-append statements made big group commits CPU-bound).
 CREATE OR REPLACE FUNCTION trellis_append_events(p_batch jsonb, p_notify boolean DEFAULT true)
 RETURNS TABLE (idx integer, ok boolean, actual_version bigint, first_position bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_head bigint;
+  v_streams text[];
+  v_versions bigint[];
   v_append jsonb;
-  v_stream text;
+  v_k integer;
   v_current bigint;
   v_expected bigint;
   v_count integer;
   v_i integer := 0;
-  v_written boolean := false;
+  v_acc_idx integer[] := '{}';
+  v_acc_version bigint[] := '{}';
+  v_acc_position bigint[] := '{}';
 BEGIN
   PERFORM pg_advisory_xact_lock(${APPEND_LOCK_KEY}::bigint);
   -- A new statement, so a new snapshot: it sees every append that committed before ours got the lock.
-  SELECT coalesce(max(ev.position), 0) INTO v_head FROM trellis_events ev;
+  SELECT coalesce((SELECT max(ev.position) FROM trellis_events ev), 0),
+         coalesce(array_agg(s.stream), '{}'),
+         coalesce(array_agg(coalesce((SELECT max(ev.version) FROM trellis_events ev WHERE ev.stream_id = s.stream), 0)), '{}')
+    INTO v_head, v_streams, v_versions
+    FROM (SELECT DISTINCT a.value->>'s' AS stream FROM jsonb_array_elements(p_batch) AS a) AS s;
   FOR v_append IN SELECT a.value FROM jsonb_array_elements(p_batch) AS a LOOP
-    v_stream := v_append->>'s';
+    v_k := array_position(v_streams, v_append->>'s');
+    v_current := v_versions[v_k];
     v_expected := (v_append->>'x')::bigint;
     v_count := jsonb_array_length(v_append->'e');
-    SELECT coalesce(max(ev.version), 0) INTO v_current FROM trellis_events ev WHERE ev.stream_id = v_stream;
     idx := v_i;
     actual_version := v_current;
     IF (v_expected >= 0 AND v_current <> v_expected)
@@ -92,12 +102,10 @@ BEGIN
       first_position := NULL;
     ELSE
       IF v_count > 0 THEN
-        INSERT INTO trellis_events (position, stream_id, version, id, aggregate_type, event_type,
-                                    schema_version, payload, metadata, created_at)
-        SELECT v_head + x.n, v_stream, v_current + x.n, x.ev->>'i', v_append->>'t', x.ev->>'y',
-               (x.ev->>'v')::integer, x.ev->'p', x.ev->'m', (x.ev->>'at')::timestamptz
-        FROM jsonb_array_elements(v_append->'e') WITH ORDINALITY AS x(ev, n);
-        v_written := true;
+        v_acc_idx := v_acc_idx || (v_i + 1);
+        v_acc_version := v_acc_version || v_current;
+        v_acc_position := v_acc_position || v_head;
+        v_versions[v_k] := v_current + v_count;
       END IF;
       ok := true;
       first_position := v_head + 1;
@@ -106,8 +114,17 @@ BEGIN
     RETURN NEXT;
     v_i := v_i + 1;
   END LOOP;
-  IF v_written AND p_notify THEN
-    PERFORM pg_notify('${EVENTS_CHANNEL}', v_head::text);
+  IF cardinality(v_acc_idx) > 0 THEN
+    INSERT INTO trellis_events (position, stream_id, version, id, aggregate_type, event_type,
+                                schema_version, payload, metadata, created_at)
+    SELECT acc.base_position + x.n, a.value->>'s', acc.base_version + x.n, x.ev->>'i', a.value->>'t',
+           x.ev->>'y', (x.ev->>'v')::integer, x.ev->'p', x.ev->'m', (x.ev->>'at')::timestamptz
+    FROM unnest(v_acc_idx, v_acc_version, v_acc_position) AS acc(ord, base_version, base_position)
+    JOIN jsonb_array_elements(p_batch) WITH ORDINALITY AS a(value, ord) ON a.ord = acc.ord
+    CROSS JOIN LATERAL jsonb_array_elements(a.value->'e') WITH ORDINALITY AS x(ev, n);
+    IF p_notify THEN
+      PERFORM pg_notify('${EVENTS_CHANNEL}', v_head::text);
+    END IF;
   END IF;
 END
 $fn$;
