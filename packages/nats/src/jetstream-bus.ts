@@ -7,7 +7,6 @@ import {
   type BusHealth,
   type BusObserver,
   type Consumer,
-  type ConsumerLag,
   type DeadLetterStore,
   type HeaderProvider,
   type MessageHandler,
@@ -29,6 +28,7 @@ import {
 } from '@trellis/messaging';
 import { encodeHeaders } from './codec.js';
 import { JetStreamConsumerLoop } from './jetstream-consumer.js';
+import { JetStreamSubscription } from './jetstream-subscription.js';
 import { ensureConsumer, ensureStream } from './setup.js';
 import { consumersFor, type SubjectLayout, subjectFor } from './subjects.js';
 
@@ -259,47 +259,5 @@ export class JetStreamBus implements Bus {
     for (const s of this.subs) s.crash();
     this.subs.clear();
     await this.connection.close();
-  }
-}
-
-class JetStreamSubscription implements Subscription {
-  stopLag: () => void = () => {};
-  onClose: () => void = () => {};
-
-  constructor(
-    private readonly consumer: Consumer,
-    private readonly loops: JetStreamConsumerLoop[],
-    private readonly jsm: JetStreamManager,
-    private readonly stream: string,
-  ) {}
-
-  get group(): string {
-    return this.consumer.group;
-  }
-
-  get pattern(): string {
-    return this.consumer.pattern;
-  }
-
-  async lag(): Promise<ConsumerLag> {
-    const infos = await Promise.all(this.loops.map((l) => this.jsm.consumers.info(this.stream, l.spec.name)));
-    let pending = 0;
-    let inFlight = 0;
-    for (const i of infos) {
-      pending += i.num_pending + i.num_ack_pending;
-      inFlight += i.num_ack_pending;
-    }
-    return { pending, inFlight };
-  }
-
-  async close(): Promise<void> {
-    this.stopLag();
-    this.onClose();
-    await Promise.all(this.loops.map((l) => l.close()));
-  }
-
-  crash(): void {
-    this.stopLag();
-    for (const l of this.loops) l.crash();
   }
 }

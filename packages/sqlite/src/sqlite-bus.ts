@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '@trellis/core';
 import {
   type Bus,
@@ -23,10 +22,11 @@ import {
   type TopicSchemas,
   topicMatches,
 } from '@trellis/messaging';
-import { SqliteDatabase, type SqliteDatabaseOptions } from './database.js';
+import type { SqliteDatabase, SqliteDatabaseOptions } from './database.js';
 import { SqliteDeadLetterStore } from './dead-letter-store.js';
 import { GroupCommit } from './group-commit.js';
 import { migrateBus } from './messaging-schema.js';
+import { acquire, peersOf, release } from './sqlite-bus-connections.js';
 import { SqliteBusMember } from './sqlite-bus-member.js';
 import {
   BusStatements,
@@ -278,42 +278,5 @@ export class SqliteBus implements Bus {
         pruneMessages(tx, this.clock.now() - (this.options.retentionMs ?? 86_400_000)),
       );
     });
-  }
-}
-
-/** The buses of this process on each connection (they wake each other after commits). */
-const peers = new WeakMap<SqliteDatabase, Set<SqliteBus>>();
-
-function peersOf(db: SqliteDatabase): Set<SqliteBus> {
-  let set = peers.get(db);
-  if (!set) {
-    set = new Set();
-    peers.set(db, set);
-  }
-  return set;
-}
-
-/** Connections opened by buses in this process, one per file, reference-counted. */
-const shared = new Map<string, { db: SqliteDatabase; refs: number }>();
-
-function acquire(file: string, options: SqliteDatabaseOptions | undefined): SqliteDatabase {
-  const key = file === ':memory:' ? `:memory:${shared.size}` : resolve(file);
-  const entry = shared.get(key);
-  if (entry) {
-    entry.refs++;
-    return entry.db;
-  }
-  const db = SqliteDatabase.open(file, options);
-  shared.set(key, { db, refs: 1 });
-  return db;
-}
-
-async function release(db: SqliteDatabase): Promise<void> {
-  for (const [key, entry] of shared) {
-    if (entry.db !== db) continue;
-    if (--entry.refs > 0) return;
-    shared.delete(key);
-    await db.close();
-    return;
   }
 }
