@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { DEMO_ADDRESS } from '../demo-data.js';
+import { OrderAggregate } from '../services/orders/order-aggregate.js';
+import { checkFacts, type InvariantName } from './checks.js';
+import type { OrderFact, ShopFacts } from './shop-facts.js';
+
+const at = '2026-01-01T00:00:00.000Z';
+
+/** A shipped order and everything the other services hold for it: a consistent shop. */
+function consistentShop(): ShopFacts {
+  const o = new OrderAggregate('o1');
+  o.create('c1', DEMO_ADDRESS, at);
+  o.addItem({ productId: 'p', name: 'P', quantity: 2, unitPriceCents: 500 }, at);
+  o.submit('pm_card_visa', at);
+  o.markPaid('pay1', 1000, at);
+  o.markShipped('s1', 'TRL', at);
+  const events = o.getUncommittedEvents().map((e, i) => ({ id: `e${i}`, type: e.eventType }));
+  const order: OrderFact = { id: 'o1', state: o.state, version: o.version, events };
+  return {
+    orders: new Map([['o1', order]]),
+    sagas: new Map([['order-o1', { id: 'order-o1', status: 'completed', error: null }]]),
+    readModel: new Map([['o1', { status: 'shipped', version: 5 }]]),
+    charges: [
+      {
+        key: 'order-o1/chargePayment',
+        orderId: 'o1',
+        status: 'succeeded',
+        amountCents: 1000,
+        refundedCents: 0,
+      },
+    ],
+    ledger: [{ key: 'order-o1/chargePayment', kind: 'charge', orderId: 'o1', amountCents: 1000 }],
+    stock: [{ productId: 'p', available: 8, reserved: 0, shipped: 2, initial: 10 }],
+    reservations: [
+      {
+        key: 'order-o1/reserveInventory',
+        orderId: 'o1',
+        status: 'committed',
+        items: [{ productId: 'p', quantity: 2 }],
+      },
+    ],
+    shipments: [{ key: 'order-o1/createShipment', orderId: 'o1', status: 'created' }],
+    notifiedEventIds: new Set(
+      events.filter((e) => ['OrderSubmitted', 'OrderPaid', 'OrderShipped'].includes(e.type)).map((e) => e.id),
+    ),
+    outboxBacklog: 0,
+    deadLetters: [],
+  };
+}
+
+const broken = (f: ShopFacts, expected: string[] = []) =>
+  new Set(checkFacts(f, expected).map((v) => v.invariant));
+
+describe('invariant checks', () => {
+  it('pass on a consistent shop', () => {
+    expect(checkFacts(consistentShop(), ['o1'])).toEqual([]);
+  });
+
+  const mutations: Array<[InvariantName, (f: ShopFacts) => string[] | void]> = [
+    ['order-not-lost', () => ['o-missing']],
+    [
+      'saga-terminal',
+      (f) => void f.sagas.set('order-o1', { id: 'order-o1', status: 'running', error: null }),
+    ],
+    ['saga-terminal', (f) => void f.sagas.clear()],
+    [
+      'order-matches-saga',
+      (f) => void f.sagas.set('order-o1', { id: 'order-o1', status: 'compensated', error: null }),
+    ],
+    ['read-model-consistent', (f) => void f.readModel.set('o1', { status: 'paid', version: 4 })],
+    ['read-model-consistent', (f) => void f.readModel.clear()],
+    [
+      'no-double-charge',
+      (f) => void f.ledger.push({ key: 'other', kind: 'charge', orderId: 'o1', amountCents: 1000 }),
+    ],
+    [
+      'charge-matches-order',
+      (f) => void f.ledger.push({ key: 'r', kind: 'refund', orderId: 'o1', amountCents: 1000 }),
+    ],
+    ['payments-match-processor', (f) => void (f.charges[0] as { refundedCents: number }).refundedCents++],
+    ['stock-conserved', (f) => void (f.stock[0] as { available: number }).available--],
+    [
+      'stock-conserved',
+      (f) =>
+        void f.reservations.push({
+          key: 'x',
+          orderId: 'o2',
+          status: 'reserved',
+          items: [{ productId: 'p', quantity: 1 }],
+        }),
+    ],
+    [
+      'reservation-matches-order',
+      (f) => void ((f.reservations[0] as { status: string }).status = 'reserved'),
+    ],
+    [
+      'shipment-matches-order',
+      (f) => void f.shipments.push({ key: 'again', orderId: 'o1', status: 'created' }),
+    ],
+    ['events-delivered', (f) => void f.notifiedEventIds.clear()],
+    ['outbox-drained', (f) => void (f.outboxBacklog = 3)],
+    [
+      'no-dead-letters',
+      (f) =>
+        void f.deadLetters.push({
+          service: 'bus',
+          group: 'notifications',
+          topic: 'order.paid',
+          error: 'boom',
+        }),
+    ],
+  ];
+
+  it.each(mutations)('%s catches a broken shop', (invariant, mutate) => {
+    const facts = consistentShop();
+    const expected = mutate(facts) ?? ['o1'];
+    expect(broken(facts, expected)).toContain(invariant);
+  });
+
+  it('requires a cancelled order to be charged nothing, its stock released and no live shipment', () => {
+    const f = consistentShop();
+    const order = f.orders.get('o1') as OrderFact;
+    order.state = { ...order.state, status: 'cancelled' };
+    f.sagas.set('order-o1', { id: 'order-o1', status: 'compensated', error: null });
+    f.readModel.set('o1', { status: 'cancelled', version: order.version });
+    const found = broken(f, ['o1']);
+    expect(found).toContain('charge-matches-order');
+    expect(found).toContain('reservation-matches-order');
+    expect(found).toContain('shipment-matches-order');
+  });
+});
