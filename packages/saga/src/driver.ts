@@ -59,7 +59,8 @@ export async function drive(
   let pending: NewSagaEvent[] = [];
   let cause: unknown;
   const base = (): SagaEventBase => ({ saga: saga.name, sagaId: inst.id, trace: inst.trace });
-  const attemptBase = inst.recoveries + 1;
+  // Attempts continue across crashes: the Nth pick-up of a step starts at attempt N + 1.
+  const recoveredAttempt = inst.recoveries + 1;
   const last = saga.steps.length - 1;
   const event = (
     kind: NewSagaEvent['kind'],
@@ -169,14 +170,14 @@ export async function drive(
       const note = 'compensate';
       if (
         !(await rollback(inst.step, error, [
-          event('step_recovered', current.step.name, { note, attempt: attemptBase }),
+          event('step_recovered', current.step.name, { note, attempt: recoveredAttempt }),
         ]))
       ) {
         return abandoned('lease_lost');
       }
     } else if (mode === 'recovered') {
       const note = inst.status === 'compensating' ? 'retry compensation' : 'retry';
-      pending.push(event('step_recovered', current.step.name, { note, attempt: attemptBase }));
+      pending.push(event('step_recovered', current.step.name, { note, attempt: recoveredAttempt }));
     }
   }
 
@@ -188,6 +189,7 @@ export async function drive(
     const keys = idempotencyKeys(inst.id, name);
     const data = inst.context as ContextData;
     const info = { id: inst.id, name: saga.name, step: name, trace: inst.trace };
+    const attemptBase = inst.recoveries + 1;
     const outcome: StepOutcome = forward
       ? await runUnderPolicy(
           compiled.forward,

@@ -163,15 +163,16 @@ export class SagaRunner {
    */
   async waitFor(id: string, signal?: AbortSignal): Promise<SagaResult> {
     const { store, clock, pollIntervalMs } = this.options;
+    let stop: AbortSignal | undefined;
     for (;;) {
       const local = this.running.get(id);
       if (local) return local.done;
       const row = await store.get(id);
       if (!row) throw new SagaNotFoundError(id);
       if (isTerminalStatus(row.status)) return toResult(row);
-      const stop = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+      stop ??= signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
       await sleep(pollIntervalMs, { clock, signal: stop }).catch(() => {
-        throw new AbortedError('Stopped waiting for the saga', { cause: stop.reason });
+        throw new AbortedError('Stopped waiting for the saga', { cause: stop?.reason });
       });
     }
   }
