@@ -4,11 +4,12 @@
  * so rate limits and orders never interfere.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ADDRESS } from './demo-data.js';
 import { eventually, startTestShop, type TestShop } from './e2e/test-shop.js';
 import { checkInvariants, formatInvariantReport } from './invariants/check-invariants.js';
-import type { ShopApi } from './load/shop-api.js';
+import { ShopApi } from './load/shop-api.js';
 
 type OrderBody = {
   id: string;
@@ -30,6 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.stop();
+  rmSync(t.dataDir, { recursive: true, force: true });
 });
 
 function order(
@@ -223,5 +225,23 @@ describe('the shop through its gateway', () => {
     const report = await checkInvariants({ topology: t.shop.topology, settleMs: 30_000 });
     expect(report.violations, formatInvariantReport(report)).toEqual([]);
     expect(report.counts.orders).toBeGreaterThan(5);
+  });
+
+  it('keeps its data across a restart, without seeding the demo data twice', async () => {
+    const { api } = await t.signup();
+    const token = api.token as string;
+    const placed = await order(api, [{ productId: 'p-scale', quantity: 1 }]);
+    const stock = await stockOf(t.api, 'p-scale');
+    await t.stop({ keepData: true });
+    t = await startTestShop({
+      dataDir: t.dataDir,
+      gatewayEnv: { RATE_LIMIT_CAPACITY: '40', RATE_LIMIT_PER_SECOND: '20' },
+    });
+    const again = new ShopApi(t.shop.topology.gatewayUrl, token);
+    expect((await again.get<OrderBody>(`/api/orders/${placed.body.id}`)).body.status).toBe('shipped');
+    expect(await stockOf(t.api, 'p-scale')).toEqual(stock);
+    const products = await t.api.get<{ items: unknown[] }>('/api/products?limit=100');
+    expect(products.body.items).toHaveLength(12);
+    expect((await t.login('alice')).baseUrl).toBe(t.shop.topology.gatewayUrl);
   });
 });

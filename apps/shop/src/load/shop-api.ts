@@ -15,7 +15,7 @@ export interface ApiResponse<T = unknown> {
 export class ShopApi {
   constructor(
     readonly baseUrl: string,
-    private readonly token?: string,
+    readonly token?: string,
   ) {}
 
   /** The same client, authenticated with `token`. */

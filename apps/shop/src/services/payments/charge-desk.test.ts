@@ -3,7 +3,7 @@ import { CircuitState } from '@trellis/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isPaymentDeclinedError, isProcessorUnavailableError } from '../../errors.js';
 import { tempSqlite } from '../../testing/temp-sqlite.js';
-import { CardProcessorSimulator } from './card-processor.js';
+import { type CardBehaviour, CardProcessorSimulator } from './card-processor.js';
 import { ChargeDesk } from './charge-desk.js';
 import { PaymentsStore } from './payments-store.js';
 
@@ -12,7 +12,11 @@ let clock: ManualClock;
 let store: PaymentsStore;
 let processor: CardProcessorSimulator;
 let desk: ChargeDesk;
-const visa = { brand: 'visa', last4: '4242', behaviour: 'ok' as const };
+const visa: { brand: string; last4: string; behaviour: CardBehaviour } = {
+  brand: 'visa',
+  last4: '4242',
+  behaviour: 'ok',
+};
 
 beforeEach(async () => {
   t = tempSqlite();
