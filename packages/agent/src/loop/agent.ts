@@ -145,7 +145,8 @@ export class Agent {
   /**
    * Closes runs left `running` by a process that died mid-step (see `failInterruptedRuns`):
    * call it at start-up. `olderThanMs` (default: the deadline plus a minute, so a run still
-   * alive elsewhere is never touched) is measured from the run's last checkpoint.
+   * alive elsewhere is never touched) is measured from the run's last checkpoint; pass a larger
+   * one if some runs get a longer per-run deadline.
    */
   failInterrupted(options: { olderThanMs?: number } = {}): Promise<string[]> {
     const olderThanMs = options.olderThanMs ?? resolveLimits(this.options.limits).deadlineMs + 60_000;
