@@ -18,8 +18,11 @@ export interface TransactionContext {
  * This is where writes that must commit *together with* the events go: outbox rows for
  * publication (the messaging outbox plugs in here), inline projections, audit rows. The
  * contract:
- * - called once per successful `append` call, with that call's events (one stream, in
- *   version order), in hook registration order;
+ * - called once per transaction that appended, with every event it appended, in position
+ *   order, hooks in registration order. Usually that is one `append` call's events (one
+ *   stream, in version order); when PostgreSQL group-commits several appends in one
+ *   transaction, the hook gets all of them at once (each append's events stay contiguous),
+ *   so it can write them in one statement. Use `event.aggregateId` to tell streams apart;
  * - `tx` is the append's transaction (the caller's own `tx` if one was passed); write only
  *   through it. Anything non-transactional (waking a relay) belongs in `tx.afterCommit`;
  * - throwing rolls the append back (its events, and every hook's writes) and the append

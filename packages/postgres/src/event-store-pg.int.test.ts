@@ -64,6 +64,27 @@ describe.skipIf(!serverUrl('postgres'))('PostgresEventStore specifics', () => {
     await db.close();
   });
 
+  it('calls hooks once per group-commit transaction with every appended event, in position order', async () => {
+    const db = PostgresDatabase.connect(await createTestDatabase('es_group_hooks'));
+    const store = await PostgresEventStore.create(db);
+    const calls: Array<{ positions: number[]; streams: string[] }> = [];
+    store.onAppend((_tx, events) => {
+      calls.push({
+        positions: events.map((e) => e.position),
+        streams: [...new Set(events.map((e) => e.aggregateId))],
+      });
+    });
+    await store.append('first', tick());
+    await Promise.all(Array.from({ length: 6 }, (_, i) => store.append(`s-${i}`, tick(2))));
+    const all = calls.flatMap((c) => c.positions);
+    expect(all).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect(calls.length).toBeLessThan(7); // the six concurrent appends shared transactions
+    expect(calls.some((c) => c.streams.length > 1)).toBe(true);
+    for (const c of calls) expect(c.positions).toEqual([...c.positions].sort((a, b) => a - b));
+    await store.close();
+    await db.close();
+  });
+
   it('wakes a reader in another process through LISTEN/NOTIFY, without polling', async () => {
     const url = await createTestDatabase('es_notify');
     const [dbA, dbB] = [PostgresDatabase.connect(url), PostgresDatabase.connect(url)];
