@@ -4,7 +4,7 @@
  */
 import { readFileSync, watch } from 'node:fs';
 import { ValidationError } from '@trellis/core';
-import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from './config.js';
+import { type GatewayConfig, gatewayConfigSchema } from './config.js';
 
 /** Checks a configuration object. Throws `ValidationError` naming every bad field. */
 export function parseGatewayConfig(input: unknown): GatewayConfig {
@@ -61,5 +61,3 @@ export function watchGatewayConfigFile(
     watcher.close();
   };
 }
-
-export type { GatewayConfigInput };

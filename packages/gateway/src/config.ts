@@ -223,8 +223,13 @@ export const gatewayConfigSchema = z
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 /** Configuration after defaults. */
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+/** One upstream after defaults. */
 export type UpstreamConfig = GatewayConfig['upstreams'][string];
+/** One route after defaults. */
 export type RouteConfig = GatewayConfig['routes'][number];
+/** A token-bucket limit after defaults. */
 export type RateLimitRule = z.output<typeof rateLimitRuleSchema>;
+/** The authentication section after defaults. */
 export type AuthConfig = NonNullable<GatewayConfig['auth']>;
+/** The CORS section after defaults. */
 export type CorsConfig = NonNullable<GatewayConfig['cors']>;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadConfig, loadConfigOrExit, serviceConfigSchema } from './config.js';
 import { ConfigError } from './errors.js';
+import { internalAuthFromConfig } from './internal-auth.js';
 
 describe('loadConfig', () => {
   it('applies defaults and coerces numbers and booleans', () => {
@@ -50,5 +51,22 @@ describe('loadConfig', () => {
     ).toThrow('exit 78');
     expect(printed[0]).toContain('Invalid configuration');
     expect(printed[0]).toContain('PORT');
+  });
+});
+
+describe('internalAuthFromConfig', () => {
+  it('builds the verifier from the environment, and refuses a mode without a secret', () => {
+    const off = loadConfig(serviceConfigSchema, { env: {} });
+    expect(internalAuthFromConfig(off)).toEqual({ mode: 'off' });
+    const on = loadConfig(serviceConfigSchema, {
+      env: { INTERNAL_AUTH: 'required', INTERNAL_TOKEN_SECRET: 's'.repeat(32) },
+    });
+    expect(internalAuthFromConfig(on).mode).toBe('required');
+    expect(internalAuthFromConfig(on).verifier).toBeDefined();
+    const missing = loadConfig(serviceConfigSchema, { env: { INTERNAL_AUTH: 'optional' } });
+    expect(() => internalAuthFromConfig(missing)).toThrow(/INTERNAL_TOKEN_SECRET: required/);
+    expect(() => loadConfig(serviceConfigSchema, { env: { INTERNAL_TOKEN_SECRET: 'short' } })).toThrow(
+      /at least 32/,
+    );
   });
 });

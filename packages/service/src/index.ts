@@ -67,7 +67,7 @@ export {
   MemoryIdempotencyStore,
   type StoredResponse,
 } from './idempotency-store.js';
-export type { InternalAuthMode, InternalAuthOptions } from './internal-auth.js';
+export { type InternalAuthMode, type InternalAuthOptions, internalAuthFromConfig } from './internal-auth.js';
 export {
   IDENTITY_HEADERS,
   IDENTITY_TOKEN_HEADER,

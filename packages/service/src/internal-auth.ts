@@ -6,7 +6,8 @@
  */
 import { UnauthorizedError } from '@trellis/core';
 import type { FastifyInstance } from 'fastify';
-import { IDENTITY_HEADERS, IDENTITY_TOKEN_HEADER, type InternalTokenVerifier } from './internal-token.js';
+import { ConfigError } from './errors.js';
+import { IDENTITY_HEADERS, IDENTITY_TOKEN_HEADER, InternalTokenVerifier } from './internal-token.js';
 
 /** How a service treats internal identity tokens. */
 export type InternalAuthMode =
@@ -49,4 +50,32 @@ export function installInternalAuth(app: FastifyInstance, options: InternalAuthO
     request.trellis.identity = await verifier.verify(token);
     request.trellis.identityToken = token;
   });
+}
+
+/**
+ * Internal-auth options from the standard environment variables (`INTERNAL_AUTH`,
+ * `INTERNAL_TOKEN_SECRET` of `serviceConfigSchema`).
+ *
+ * Throws `ConfigError` when a mode other than `off` has no secret.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfigOrExit(serviceConfigSchema);
+ * createService({ name: 'orders', routes, internalAuth: internalAuthFromConfig(config) });
+ * ```
+ */
+export function internalAuthFromConfig(config: {
+  INTERNAL_AUTH: InternalAuthMode;
+  INTERNAL_TOKEN_SECRET?: string | undefined;
+}): InternalAuthOptions {
+  if (config.INTERNAL_AUTH === 'off') return { mode: 'off' };
+  if (!config.INTERNAL_TOKEN_SECRET) {
+    throw new ConfigError([
+      `INTERNAL_TOKEN_SECRET: required when INTERNAL_AUTH is "${config.INTERNAL_AUTH}" (not set)`,
+    ]);
+  }
+  return {
+    mode: config.INTERNAL_AUTH,
+    verifier: new InternalTokenVerifier({ key: config.INTERNAL_TOKEN_SECRET }),
+  };
 }
