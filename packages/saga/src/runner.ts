@@ -2,11 +2,12 @@
  * The durable saga runner: starts instances idempotently, drives them with a checkpoint per
  * step, keeps their leases, and recovers instances whose worker crashed.
  */
-import { AbortedError, type SqlTransaction, sleep, uuidv7, ValidationError } from '@trellis/core';
-import { retry } from '@trellis/resilience';
-import { reservedKeyIn, type SagaDefinition } from './definition.js';
+import { AbortedError, type SqlTransaction, sleep, uuidv7 } from '@trellis/core';
+import { CheckpointWriter } from './checkpoint-writer.js';
+import type { SagaDefinition } from './definition.js';
 import { type CompiledSaga, type DriveMode, type DriverHost, drive } from './driver.js';
 import { SagaConflictError, SagaNotFoundError, SagaNotRegisteredError, SagaStateError } from './errors.js';
+import { validateInput } from './input.js';
 import { SagaInspector } from './inspector.js';
 import { type ActiveInstance, LeaseKeeper } from './lease-keeper.js';
 import { notify } from './observer.js';
@@ -18,7 +19,7 @@ import {
   type SagaRunnerOptions,
 } from './runner-options.js';
 import type { TraceContext } from './step.js';
-import { isTerminalStatus, type NewSagaEvent, type SagaCheckpoint, type SagaInstance } from './store.js';
+import { isTerminalStatus, type NewSagaEvent, type SagaInstance } from './store.js';
 import { onTerminal } from './terminal.js';
 
 /** Options of {@link SagaRunner.start}. */
@@ -56,6 +57,7 @@ export class SagaRunner {
   private readonly running = new Map<string, Running>();
   private readonly creating = new Map<string, Promise<{ created: boolean; instance: SagaInstance }>>();
   private readonly keeper: LeaseKeeper;
+  private readonly checkpoints: CheckpointWriter;
   private readonly closing = new AbortController();
   private readonly host: DriverHost;
   private polling: Promise<void> | undefined;
@@ -66,11 +68,12 @@ export class SagaRunner {
     const o = this.options;
     this.inspect = new SagaInspector(o.store, o.clock);
     this.keeper = new LeaseKeeper(o.store, o.clock, o.owner, o.leaseMs, this.active, o.observer);
+    this.checkpoints = new CheckpointWriter(o, this.active, this.closing.signal);
     this.host = {
       clock: o.clock,
       observer: o.observer,
       maxRecoveryAttempts: o.maxRecoveryAttempts,
-      commit: (cp) => this.commit(cp),
+      commit: (cp) => this.checkpoints.commit(cp),
       terminated: (instance, cause) => onTerminal(o, instance, cause),
     };
   }
@@ -344,93 +347,5 @@ export class SagaRunner {
   private forget(active: ActiveInstance): void {
     if (this.active.get(active.id) === active) this.active.delete(active.id);
     if (this.running.get(active.id)?.active === active) this.running.delete(active.id);
-  }
-
-  /**
-   * Writes a checkpoint, retrying while the store is unreachable. A retry after an ambiguous
-   * failure (the commit may have landed before the connection dropped) first reads the row:
-   * if our transition is there, it counts as committed.
-   */
-  private async commit(checkpoint: SagaCheckpoint): Promise<boolean> {
-    const active = this.active.get(checkpoint.id);
-    for (;;) {
-      // The expected version is the runner's, not the driver's: a reclaim by this same runner
-      // (see recover) moves it on without interrupting the drive.
-      const version = active?.version ?? checkpoint.expectedVersion;
-      const ok = await this.write({ ...checkpoint, expectedVersion: version });
-      if (ok) {
-        if (active) {
-          active.version = version + 1;
-          if (checkpoint.leaseUntil !== undefined) active.leaseUntil = checkpoint.leaseUntil;
-        }
-        return true;
-      }
-      if (!active || active.version === version) return false;
-    }
-  }
-
-  /**
-   * Writes one checkpoint, retrying while the store is unreachable. A retry after an ambiguous
-   * failure (the commit may have landed before the connection dropped) first reads the row: if
-   * our transition is there, it counts as written.
-   */
-  private async write(cp: SagaCheckpoint): Promise<boolean> {
-    const { store, clock, owner, observer, storeRetry } = this.options;
-    const once = async (again: boolean): Promise<boolean> => {
-      try {
-        if (again) {
-          const row = await store.get(cp.id);
-          if (row && row.version !== cp.expectedVersion) {
-            return (
-              row.version === cp.expectedVersion + 1 &&
-              row.owner === owner &&
-              row.status === cp.status &&
-              row.step === cp.step &&
-              row.updatedAt === Math.round(cp.updatedAt)
-            );
-          }
-        }
-        return await store.checkpoint(cp);
-      } catch (error) {
-        notify(observer, 'storeError', { operation: 'checkpoint', sagaId: cp.id, error });
-        throw error;
-      }
-    };
-    try {
-      return await once(false);
-    } catch {
-      // The slow path: the database is down or restarting. Keep trying until it is back (or we
-      // close); leases stay fenced by version, so waiting is always safe.
-      const policy = retry({
-        maxAttempts: Number.POSITIVE_INFINITY,
-        backoff: storeRetry,
-        clock,
-        isRetryable: () => true,
-      });
-      return policy.execute(() => once(true), this.closing.signal).catch(() => false);
-    }
-  }
-}
-
-function validateInput(def: SagaDefinition<object, unknown>, input: object): Record<string, unknown> {
-  let value: unknown = input;
-  if (def.input) {
-    const parsed = def.input.safeParse(input);
-    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'saga input');
-    value = parsed.data;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ValidationError('Saga input must be an object', [{ path: '', message: 'expected an object' }]);
-  }
-  const reserved = reservedKeyIn(value);
-  if (reserved) {
-    throw new ValidationError(`Saga input uses the reserved key "${reserved}"`, [
-      { path: reserved, message: 'reserved for the saga runtime' },
-    ]);
-  }
-  try {
-    return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-  } catch (error) {
-    throw new ValidationError('Saga input must be JSON-serialisable', [{ path: '', message: String(error) }]);
   }
 }
