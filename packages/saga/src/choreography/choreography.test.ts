@@ -142,7 +142,7 @@ describe('choreography with @EventHandler classes (in memory)', () => {
     await expect
       .poll(() => s.topics('o1'))
       .toEqual(['order.created', 'payment.requested', 'payment.completed']);
-    await expect.poll(async () => (await s.pm.get('o1'))?.outcome).toBe('paid');
+    await expect.poll(async () => (await s.pm.get('o1'))?.outcome, { timeout: 5000 }).toBe('paid');
     expect(s.payments.charged).toEqual(['o1']);
   });
 
@@ -157,20 +157,22 @@ describe('choreography with @EventHandler classes (in memory)', () => {
     const cancelled = s.seen.find((m) => m.topic === 'order.cancelled');
     const created = s.seen.find((m) => m.topic === 'order.created');
     expect(cancelled?.headers.correlationId).toBe(created?.id);
-    await expect.poll(async () => (await s.pm.get('o2'))?.outcome).toBe('cancelled');
+    await expect.poll(async () => (await s.pm.get('o2'))?.outcome, { timeout: 5000 }).toBe('cancelled');
   });
 
   it('detects a stuck flow by its deadline on the injected clock, and compensates it', async () => {
     const s = await stack();
     for (const sub of s.paymentSubs) await sub.close();
     await s.bus.publish('order.created', { orderId: 'o3', total: 8 }, { key: 'o3' });
-    await expect.poll(async () => (await s.pm.get('o3'))?.deadlineAt).toBe(s.clock.now() + 30_000);
+    await expect
+      .poll(async () => (await s.pm.get('o3'))?.deadlineAt, { timeout: 5000 })
+      .toBe(s.clock.now() + 30_000);
     s.pm.startDeadlines({ intervalMs: 5_000 });
     await s.clock.advance(25_000);
     expect(s.expired).toEqual([]);
     await s.clock.advance(10_000);
     expect(s.expired).toEqual(['o3']);
-    await expect.poll(() => s.orders.orders.get('o3')).toEqual({ status: 'cancelled' });
+    await expect.poll(() => s.orders.orders.get('o3'), { timeout: 5000 }).toEqual({ status: 'cancelled' });
     expect(s.topics('o3')).toEqual([
       'order.created',
       'payment.requested',
@@ -214,7 +216,9 @@ describe('event handlers and catalogs', () => {
         retry: { maxAttempts: 1 },
       });
     await bus.publish('order.created', { orderId: 'o9', total: 1 });
-    await expect.poll(async () => (await bus.deadLetters.list({ group: 'bad' })).length).toBe(1);
+    await expect
+      .poll(async () => (await bus.deadLetters.list({ group: 'bad' })).length, { timeout: 5000 })
+      .toBe(1);
     const [letter] = await bus.deadLetters.list({ group: 'bad' });
     expect(letter?.error).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(got.map((m) => m.topic)).toEqual(['order.created']);
