@@ -27,7 +27,7 @@ import { type BenchRow, report, withRatios } from './lib/report.js';
 
 const quick = process.argv.includes('--quick');
 const count = quick ? 5_000 : 20_000;
-const rounds = quick ? 1 : 3;
+const rounds = quick ? 1 : 5;
 const WINDOW = 256;
 
 interface Payload {
