@@ -69,6 +69,8 @@ describe.skipIf(!redisUrl)('Redis token bucket', () => {
             store: 'redis',
             redisUrl,
             keyPrefix,
+            // A busy test machine must not turn slow Redis answers into local (per-gateway) limits.
+            redisTimeoutMs: 2000,
             default: { capacity: 5, refillPerSecond: 0.001 },
           },
           accessLog: false,
