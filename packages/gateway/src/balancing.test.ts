@@ -203,7 +203,13 @@ describe('circuit breakers, outlier ejection and health checks', () => {
   it('active health checks take a failing instance out of rotation and bring it back', async () => {
     const { instances, hit, gateway } = await setup(2, {
       balancer: 'round-robin',
-      healthCheck: { path: '/health/ready', intervalMs: 60_000, healthyThreshold: 1, unhealthyThreshold: 1 },
+      healthCheck: {
+        path: '/health/ready',
+        intervalMs: 60_000,
+        timeoutMs: 10_000,
+        healthyThreshold: 1,
+        unhealthyThreshold: 1,
+      },
     });
     (instances[0] as TestUpstream).healthy = false;
     await gateway.checkHealthNow();
@@ -218,7 +224,7 @@ describe('circuit breakers, outlier ejection and health checks', () => {
 
   it('answers 503 NO_HEALTHY_UPSTREAM with Retry-After when every instance is out', async () => {
     const { instances, hit, gateway } = await setup(1, {
-      healthCheck: { intervalMs: 3_000, healthyThreshold: 1, unhealthyThreshold: 1 },
+      healthCheck: { intervalMs: 3_000, timeoutMs: 10_000, healthyThreshold: 1, unhealthyThreshold: 1 },
     });
     (instances[0] as TestUpstream).healthy = false;
     await gateway.checkHealthNow();
