@@ -123,6 +123,16 @@ export const SHOP_ROUTES: ReadonlyArray<{
     auth: admin,
     methods: reads,
   },
+  // The ops console (served by the gateway process itself): the app, and its API for admins.
+  {
+    name: 'console',
+    prefix: '/console',
+    upstream: 'console',
+    rewrite: '/console',
+    auth: 'public',
+    methods: reads,
+  },
+  { name: 'ops', prefix: '/api/ops', upstream: 'console', rewrite: '/ops', auth: admin },
   // Reserved for the assistant service (@trellis/agent): /api/assistant/* → assistant /assistant/*.
   {
     name: 'assistant',

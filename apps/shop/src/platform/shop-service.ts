@@ -20,6 +20,7 @@ import {
   type ServiceOptions,
   type TypedClient,
 } from '@trellis/service';
+import { OpsApi } from '@trellis/ops';
 import type { Logger } from 'pino';
 import type { ServiceName } from '../registry.js';
 import { type Backend, type BackendLocation, openBackend, sqliteFileOf } from './backend.js';
@@ -38,6 +39,8 @@ export interface ShopContext {
   readonly metrics: ServiceMetrics;
   /** Bus and outbox metrics for this service's Prometheus registry. */
   readonly busObserver: BusObserver;
+  /** The ops API of this instance (console: breakers, sagas, dead letters, spans, faults). */
+  readonly ops: OpsApi;
   readonly clock: Clock;
   /** The bus, opened on first call (services without events never open it). */
   bus(): Promise<ShopBus>;
@@ -78,7 +81,14 @@ export function createShopContext(
 ): ShopContext {
   const logger = options.logger ?? createLogger({ name, level: config.LOG_LEVEL });
   const backend = openBackend(backendLocation(config, name));
-  const metrics = new ServiceMetrics({ serviceName: name });
+  // The console's view of this instance: breakers join its board as they join the metrics.
+  const ops = new OpsApi({
+    service: name,
+    instance: config.SHOP_REPLICA ? `${name}#${config.SHOP_REPLICA}` : name,
+    version: '0.1.0',
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const metrics = ops.board.watch(new ServiceMetrics({ serviceName: name }));
   const observer: BusObserver = busMetricsObserver(metrics);
   let bus: Promise<ShopBus> | undefined;
   return {
@@ -88,6 +98,7 @@ export function createShopContext(
     logger,
     metrics,
     busObserver: observer,
+    ops,
     clock: options.clock ?? systemClock,
     identity: new ServiceIdentity(name, config.INTERNAL_TOKEN_SECRET, logger),
     bus() {
@@ -133,8 +144,9 @@ export async function createShopService(
   const service = createService({
     name: ctx.name,
     version: '0.1.0',
-    routes,
+    routes: [...routes, ...ctx.ops.routes()],
     logger: ctx.logger,
+    tracing: { recorder: ctx.ops.recorder },
     metrics: ctx.metrics,
     clock: ctx.clock,
     internalAuth: {
@@ -148,6 +160,7 @@ export async function createShopService(
     accessLog: ctx.config.ACCESS_LOG,
     ...serviceOptions,
   });
+  ctx.ops.attach(service);
   service.addReadinessCheck('database', () => ctx.backend.db.query('SELECT 1'));
   // Registered first, so it runs last: the database outlives every other close hook.
   service.onClose('database', () => ctx.close());

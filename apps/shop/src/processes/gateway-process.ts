@@ -4,9 +4,11 @@
  * memory, or in Redis when `REDIS_URL` is set), balancing, health checks and breakers.
  */
 import { createGateway } from '@trellis/gateway';
-import { loadConfigOrExit } from '@trellis/service';
+import { OpsApi } from '@trellis/ops';
+import { createLogger, loadConfigOrExit, ServiceMetrics } from '@trellis/service';
 import { z } from 'zod';
 import { shopGatewayConfig } from '../gateway/gateway-config.js';
+import { startOpsConsole } from '../gateway/ops-console.js';
 import { shopConfigSchema } from '../platform/shop-config.js';
 import { watchSupervisor } from './watch-supervisor.js';
 
@@ -17,18 +19,34 @@ const schema = shopConfigSchema
     REDIS_URL: z.string().min(1).optional(),
     RATE_LIMIT_CAPACITY: z.coerce.number().positive().default(200),
     RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(100),
+    /** Alert notifications of the ops console (Alertmanager webhook format). */
+    OPS_WEBHOOK_URL: z.url().optional(),
   });
 const config = loadConfigOrExit(schema);
 
+// The ops console runs here: its breakers, spans and metrics include the gateway's own.
+const gatewayOps = new OpsApi({ service: 'gateway' });
+const metrics = gatewayOps.board.watch(new ServiceMetrics({ serviceName: 'gateway' }));
+const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL });
+const opsConsole = await startOpsConsole({
+  upstreams: config.SHOP_UPSTREAMS,
+  internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
+  logger,
+  gateway: { ops: gatewayOps, metrics },
+  webhookUrl: config.OPS_WEBHOOK_URL,
+});
+
 const gateway = createGateway({
   config: shopGatewayConfig({
-    upstreams: config.SHOP_UPSTREAMS,
+    upstreams: { ...config.SHOP_UPSTREAMS, console: [opsConsole.url] },
     jwtSecret: config.JWT_SECRET,
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     rateLimit: { capacity: config.RATE_LIMIT_CAPACITY, refillPerSecond: config.RATE_LIMIT_PER_SECOND },
     redisUrl: config.REDIS_URL,
   }),
-  logger: { level: config.LOG_LEVEL },
+  logger,
+  metrics,
+  recorder: gatewayOps.recorder,
 });
 const url = await gateway.listen({ port: config.PORT, host: config.HOST });
 gateway.logger.info({ url, startupMs: Math.round(process.uptime() * 1000) }, 'gateway ready');
@@ -37,8 +55,8 @@ let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  void gateway.close().then(
-    (report) => process.exit(report.timedOut ? 1 : 0),
+  void Promise.all([gateway.close(), opsConsole.close()]).then(
+    ([report]) => process.exit(report.timedOut ? 1 : 0),
     () => process.exit(1),
   );
 };

@@ -5,6 +5,7 @@
  */
 import { UnauthorizedError } from '@trellis/core';
 import { type Message, withInbox } from '@trellis/messaging';
+import { tracedHandler } from '@trellis/ops';
 import { route, type Service } from '@trellis/service';
 import { notificationsApi } from '../../contracts/notifications.js';
 import { createShopService, type ShopContext } from '../../platform/shop-service.js';
@@ -30,7 +31,7 @@ function formatCents(value: unknown): string {
 export async function build(ctx: ShopContext): Promise<Service> {
   const store = await NotificationsStore.create(ctx.backend.db, ctx.clock);
   const inbox = await ctx.backend.inbox();
-  const { bus } = await ctx.bus();
+  const { bus, deadLetters } = await ctx.bus();
   const routes = [
     route(notificationsApi.listNotifications, async ({ query, ctx: rc }) => {
       if (rc.identity?.kind !== 'user') throw new UnauthorizedError('A user identity is required');
@@ -38,22 +39,28 @@ export async function build(ctx: ShopContext): Promise<Service> {
     }),
   ];
   const service = await createShopService(ctx, routes);
+  ctx.ops.provideDeadLetters(deadLetters);
+  // Fault switches and consumer spans for the console.
+  const handler = <P>(h: import('@trellis/messaging').MessageHandler<P>) =>
+    ctx.ops.faults.wrap(NOTIFICATIONS_GROUP, tracedHandler(service.tracing, NOTIFICATIONS_GROUP, h));
   const subscription = await bus.subscribe<Record<string, unknown>>(
     'order.*',
-    withInbox(inbox, async (message: Message<Record<string, unknown>>, tx) => {
-      const eventType = message.headers.eventType ?? '';
-      const text = NOTIFIED_EVENTS[eventType];
-      const userId = message.headers.userId;
-      const orderId = message.headers.aggregateId ?? message.key;
-      if (!text || !userId || !orderId) return;
-      await store.add(tx, {
-        eventId: message.id,
-        userId,
-        orderId,
-        kind: eventType,
-        message: text({ orderId, ...message.payload }),
-      });
-    }),
+    handler(
+      withInbox(inbox, async (message: Message<Record<string, unknown>>, tx) => {
+        const eventType = message.headers.eventType ?? '';
+        const text = NOTIFIED_EVENTS[eventType];
+        const userId = message.headers.userId;
+        const orderId = message.headers.aggregateId ?? message.key;
+        if (!text || !userId || !orderId) return;
+        await store.add(tx, {
+          eventId: message.id,
+          userId,
+          orderId,
+          kind: eventType,
+          message: text({ orderId, ...message.payload }),
+        });
+      }),
+    ),
     { group: NOTIFICATIONS_GROUP, concurrency: 16, from: 'all' },
   );
   service.onClose('notifications consumer', () => subscription.close());

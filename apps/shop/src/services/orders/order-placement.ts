@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { type Clock, isConflictError, uuidv7 } from '@trellis/core';
 import { isConcurrencyError } from '@trellis/eventstore';
 import type { SagaHandle, SagaRunner } from '@trellis/saga';
-import type { TypedClient } from '@trellis/service';
+import { currentTraceparent, type TypedClient } from '@trellis/service';
 import type { z } from 'zod';
 import type { catalogApi } from '../../contracts/catalog.js';
 import type { inventoryApi } from '../../contracts/inventory.js';
@@ -21,6 +21,12 @@ import { OutOfStockError, UnknownProductError } from '../../errors.js';
 import { OrderAggregate } from './order-aggregate.js';
 import type { OrderRepository } from './order-repository.js';
 import { type placeOrderSaga, sagaIdOf } from './place-order-saga.js';
+
+/** The active trace, when there is one (the request placing the order). */
+function traceOf(): { traceparent?: string } {
+  const traceparent = currentTraceparent();
+  return traceparent ? { traceparent } : {};
+}
 
 /** The order id for a customer's idempotency key (a UUID-shaped SHA-256 prefix). */
 export function orderIdFor(customerId: string, key: string): string {
@@ -101,7 +107,8 @@ export async function placeOrder(
   order.submit(body.paymentMethod, at);
   try {
     const saga = await deps.orders.events.transaction(async (tx) => {
-      await deps.orders.save(order, { correlationId: input.correlationId }, tx);
+      const metadata = { correlationId: input.correlationId, ...traceOf() };
+      await deps.orders.save(order, metadata, tx);
       return deps.runner.start(
         deps.saga,
         {
@@ -113,7 +120,12 @@ export async function placeOrder(
           shippingAddress: body.shippingAddress,
           correlationId: input.correlationId,
         },
-        { id: sagaIdOf(orderId), tx, trace: { correlationId: input.correlationId } },
+        {
+          id: sagaIdOf(orderId),
+          tx,
+          // The request's trace: saga steps (and the console's waterfall) join it.
+          trace: { correlationId: input.correlationId, ...traceOf() },
+        },
       );
     });
     return { orderId, created: true, saga };

@@ -6,6 +6,7 @@
  */
 import { ForbiddenError, isAbortedError, NotFoundError, UnauthorizedError } from '@trellis/core';
 import { outboxAppendHook, withInbox } from '@trellis/messaging';
+import { sagaSpanObserver, tracedHandler } from '@trellis/ops';
 import { combineObservers, SagaRunner } from '@trellis/saga';
 import {
   type Identity,
@@ -60,9 +61,13 @@ export async function build(ctx: ShopContext): Promise<Service> {
     clock,
     worker: `orders-${ctx.config.SHOP_REPLICA}`,
     deadLetters,
-    observer: combineObservers(sagaMetricsObserver(ctx.metrics), {
-      sagaFailed: (e) => logger.error({ sagaId: e.sagaId, step: e.step }, 'saga failed: needs attention'),
-    }),
+    observer: combineObservers(
+      sagaMetricsObserver(ctx.metrics),
+      sagaSpanObserver(ctx.ops.recorder, 'orders'),
+      {
+        sagaFailed: (e) => logger.error({ sagaId: e.sagaId, step: e.step }, 'saga failed: needs attention'),
+      },
+    ),
   });
   ctx.metrics.sagaStates(async () =>
     Object.entries(await sagas.countByStatus()).map(([state, count]) => ({
@@ -135,6 +140,12 @@ export async function build(ctx: ShopContext): Promise<Service> {
     }),
   ];
   const service = await createShopService(ctx, routes);
+  // What the console reads from this service.
+  ctx.ops
+    .provideSagas(sagas, runner)
+    .provideEvents(events)
+    .provideDeadLetters(deadLetters)
+    .provideReadModel('orders', (id) => readModel.get(id));
   deps.catalog = shopClient(ctx, service, 'catalog', catalogApi);
   deps.inventory = shopClient(ctx, service, 'inventory', inventoryApi, { retry: { maxAttempts: 2 } });
   deps.saga = placeOrderSaga({
@@ -160,7 +171,14 @@ export async function build(ctx: ShopContext): Promise<Service> {
   // Choreography: the read model follows the order events on the bus, effectively once.
   const readModelSubscription = await bus.subscribe<Record<string, unknown>>(
     'order.*',
-    withInbox(inbox, (message, tx) => readModel.apply(message, tx)),
+    ctx.ops.faults.wrap(
+      READ_MODEL_GROUP,
+      tracedHandler(
+        service.tracing,
+        READ_MODEL_GROUP,
+        withInbox(inbox, (message, tx) => readModel.apply(message, tx)),
+      ),
+    ),
     { group: READ_MODEL_GROUP, concurrency: 16, from: 'all' },
   );
   const relay = startRelay(bus, {
