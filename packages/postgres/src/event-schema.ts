@@ -66,7 +66,11 @@ CREATE TABLE IF NOT EXISTS trellis_checkpoints (
 -- whatever the batch size (per-append statements made big group commits CPU-bound).
 CREATE OR REPLACE FUNCTION trellis_append_events(p_batch jsonb, p_notify boolean DEFAULT true)
 RETURNS TABLE (idx integer, ok boolean, actual_version bigint, first_position bigint)
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+-- Its statements take the batch as a parameter; custom plans re-planned the INSERT on every
+-- call (measured: 130 µs per call, 54 µs with generic plans).
+SET plan_cache_mode = force_generic_plan
+AS $fn$
 DECLARE
   v_head bigint;
   v_streams text[];
