@@ -108,11 +108,19 @@ export function trellisAlertRules(overrides: Partial<AlertThresholds> = {}): Ale
       summary: 'New dead letters in {{ $labels.service }} ({{ $labels.group }})',
       description:
         'Consumer group {{ $labels.group }} of {{ $labels.service }} dead-lettered messages recently: inspect and replay them.',
-      evaluate: (h, now) =>
-        aggregate(h.increase('trellis_bus_dead_lettered_total', {}, t.deadLetterWindowMs, now), [
-          'service',
-          'group',
-        ]).filter((v) => v.value > 0),
+      evaluate: (h, now) => {
+        const grown = aggregate(
+          h.increase('trellis_bus_dead_lettered_total', {}, t.deadLetterWindowMs, now),
+          ['service', 'group'],
+        ).filter((v) => v.value > 0);
+        // increase() misses a counter's first appearance: series new within the window count too.
+        const fresh = aggregate(
+          h.newSince('trellis_bus_dead_lettered_total', now - t.deadLetterWindowMs, now),
+          ['service', 'group'],
+        ).filter((v) => v.value > 0);
+        const key = (l: Record<string, string>) => `${l.service}|${l.group}`;
+        return [...grown, ...fresh.filter((f) => !grown.some((g) => key(g.labels) === key(f.labels)))];
+      },
     },
     {
       name: 'TrellisSagaFailed',

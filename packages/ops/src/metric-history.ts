@@ -119,6 +119,21 @@ export class MetricHistory {
     return out;
   }
 
+  /**
+   * Latest values of series that had no point at or before `since` (PromQL's
+   * `x unless x offset <range>`): counters that appeared within the window.
+   */
+  newSince(name: string, since: number, now: number): Vector {
+    const out: Vector = [];
+    for (const s of this.select(name)) {
+      const first = s.points[0];
+      if (!first || first[0] <= since) continue;
+      const current = this.latest(name, exactly(s.labels), now)[0];
+      if (current) out.push(current);
+    }
+    return out;
+  }
+
   /** Largest value of each matching series within `(now - rangeMs, now]`. */
   maxOverTime(name: string, m: Matchers, rangeMs: number, now: number): Vector {
     const out: Vector = [];
@@ -221,4 +236,8 @@ function increaseOf(points: Array<[number, number]>): number {
     total += cur >= prev ? cur - prev : cur;
   }
   return total;
+}
+
+function exactly(labels: Record<string, string>): Matchers {
+  return { ...labels };
 }
