@@ -124,14 +124,7 @@ export const SHOP_ROUTES: ReadonlyArray<{
     methods: reads,
   },
   // The ops console (served by the gateway process itself): the app, and its API for admins.
-  {
-    name: 'console',
-    prefix: '/console',
-    upstream: 'console',
-    rewrite: '/console',
-    auth: 'public',
-    methods: reads,
-  },
+  { name: 'console', prefix: '/console', upstream: 'console', rewrite: '/console', auth: 'public', methods: reads },
   { name: 'ops', prefix: '/api/ops', upstream: 'console', rewrite: '/ops', auth: admin },
   // Reserved for the assistant service (@trellis/agent): /api/assistant/* → assistant /assistant/*.
   {
@@ -166,12 +159,14 @@ export function shopGatewayConfig(s: ShopGatewaySettings): GatewayConfigInput {
       // A restarted process must get traffic again within seconds, not after half a minute.
       breaker: { failureThreshold: 5, openMs: 2000, halfOpenMaxProbes: 2 },
       outlier: { consecutiveFailures: 5, baseEjectionMs: 2000, maxEjectionMs: 10_000, maxEjectedPercent: 50 },
+      // A loaded instance answers its probe late, not never: give it time before calling it
+      // unhealthy (with one instance, unhealthy means every request fails).
       healthCheck: {
         path: '/health/ready',
         intervalMs: 1000,
-        timeoutMs: 1000,
+        timeoutMs: 3000,
         healthyThreshold: 1,
-        unhealthyThreshold: 2,
+        unhealthyThreshold: 3,
         unejectOnHealthy: true,
       },
     };

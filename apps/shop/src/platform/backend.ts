@@ -15,26 +15,8 @@ import type {
   OutboxRelay,
   OutboxRelayOptions,
 } from '@trellis/messaging';
-import {
-  PostgresDatabase,
-  PostgresDeadLetterStore,
-  PostgresEventStore,
-  PostgresInbox,
-  PostgresOutbox,
-  PostgresSagaStore,
-  PostgresSnapshotStore,
-} from '@trellis/postgres';
 import type { SagaStore } from '@trellis/saga';
 import { SqlIdempotencyStore } from '@trellis/service';
-import {
-  SqliteDatabase,
-  SqliteDeadLetterStore,
-  SqliteEventStore,
-  SqliteInbox,
-  SqliteOutbox,
-  SqliteSagaStore,
-  SqliteSnapshotStore,
-} from '@trellis/sqlite';
 
 /** The transactional outbox of a backend plus its relay starter. */
 export interface OutboxHandle {
@@ -63,6 +45,11 @@ export interface Backend {
   inbox(): Promise<Inbox>;
   deadLetters(): Promise<DeadLetterStore>;
   idempotencyStore(): Promise<SqlIdempotencyStore>;
+  /**
+   * Whether the database answers, for readiness probes. On SQLite it bypasses the queue of
+   * transactions (a busy service is still ready); on PostgreSQL it runs `SELECT 1`.
+   */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,19 +60,29 @@ export function sqliteFileOf(dataDir: string, service: string): string {
 
 /**
  * Opens a backend. SQLite files (and their directory) are created when missing; a PostgreSQL
- * database must exist (the launcher creates one per service).
+ * database must exist (the launcher creates one per service). Only the backend in use is
+ * loaded, which keeps service start-up short.
  *
  * @example
  * ```ts
- * const backend = openBackend({ kind: 'sqlite', file: './data/orders.db' });
+ * const backend = await openBackend({ kind: 'sqlite', file: './data/orders.db' });
  * const events = await backend.eventStore({ registry: orderEvents });
  * ```
  */
-export function openBackend(location: BackendLocation): Backend {
+export async function openBackend(location: BackendLocation): Promise<Backend> {
   return location.kind === 'sqlite' ? sqliteBackend(location) : postgresBackend(location);
 }
 
-function sqliteBackend(location: Extract<BackendLocation, { kind: 'sqlite' }>): Backend {
+async function sqliteBackend(location: Extract<BackendLocation, { kind: 'sqlite' }>): Promise<Backend> {
+  const {
+    SqliteDatabase,
+    SqliteDeadLetterStore,
+    SqliteEventStore,
+    SqliteInbox,
+    SqliteOutbox,
+    SqliteSagaStore,
+    SqliteSnapshotStore,
+  } = await import('@trellis/sqlite');
   const db = SqliteDatabase.open(location.file);
   const idempotency = once(async () => {
     const store = new SqlIdempotencyStore(db);
@@ -106,11 +103,23 @@ function sqliteBackend(location: Extract<BackendLocation, { kind: 'sqlite' }>): 
     inbox: once(() => SqliteInbox.create(db)),
     deadLetters: once(() => SqliteDeadLetterStore.create(db)),
     idempotencyStore: idempotency,
+    ping: async () => {
+      db.raw.prepare('SELECT 1').get();
+    },
     close: () => db.close(),
   };
 }
 
-function postgresBackend(location: Extract<BackendLocation, { kind: 'postgres' }>): Backend {
+async function postgresBackend(location: Extract<BackendLocation, { kind: 'postgres' }>): Promise<Backend> {
+  const {
+    PostgresDatabase,
+    PostgresDeadLetterStore,
+    PostgresEventStore,
+    PostgresInbox,
+    PostgresOutbox,
+    PostgresSagaStore,
+    PostgresSnapshotStore,
+  } = await import('@trellis/postgres');
   const db = PostgresDatabase.connect(location.url, {
     max: location.poolSize ?? 10,
     applicationName: location.applicationName ?? 'trellis-shop',
@@ -136,6 +145,9 @@ function postgresBackend(location: Extract<BackendLocation, { kind: 'postgres' }
     inbox: once(() => PostgresInbox.create(db)),
     deadLetters: once(() => PostgresDeadLetterStore.create(db)),
     idempotencyStore: idempotency,
+    ping: async () => {
+      await db.query('SELECT 1');
+    },
     close: () => db.close(),
   };
 }

@@ -5,8 +5,6 @@
  */
 import { join } from 'node:path';
 import type { Bus, BusObserver, DeadLetterStore } from '@trellis/messaging';
-import { JetStreamBus } from '@trellis/nats';
-import { SqliteBus } from '@trellis/sqlite';
 import type { Backend } from './backend.js';
 
 /** A bus and the store its dead letters (and failed sagas) go to. */
@@ -41,10 +39,12 @@ export async function openBus(
   observer?: BusObserver,
 ): Promise<ShopBus> {
   if (location.kind === 'sqlite') {
+    const { SqliteBus } = await import('@trellis/sqlite');
     const bus = await SqliteBus.open(location.file, observer ? { observer } : {});
     return { bus, deadLetters: bus.deadLetters };
   }
   const deadLetters = await backend.deadLetters();
+  const { JetStreamBus } = await import('@trellis/nats');
   const bus = await JetStreamBus.connect({
     servers: location.url,
     deadLetters,

@@ -4,8 +4,10 @@
  * details keep the upstream's error body. This reads the upstream's code in both cases, so a
  * caller can tell "payments is down" from "payments says the card processor is down".
  */
-import { isTrellisError } from '@trellis/core';
-import { isUpstreamError } from '@trellis/service';
+import { isTrellisError, isValidationError } from '@trellis/core';
+import { isCircuitBreakerOpenError, isTimeoutError, TimeoutError } from '@trellis/resilience';
+import { isRemoteError, isUpstreamError } from '@trellis/service';
+import { notSent } from './clients.js';
 
 /** The error code the upstream itself answered with, else the error's own code. */
 export function upstreamCode(error: unknown): string | undefined {
@@ -19,4 +21,37 @@ export function upstreamCode(error: unknown): string | undefined {
 /** True when an upstream answered that one of *its* dependencies is unavailable (it is alive itself). */
 export function answeredUnavailable(error: unknown, codes: readonly string[]): boolean {
   return isUpstreamError(error) && codes.includes(upstreamCode(error) ?? '');
+}
+
+/** Answers after which the caller knows whether the call took effect (it did not). */
+const DEFINITE_UPSTREAM_CODES = new Set(['PROCESSOR_UNAVAILABLE']);
+
+/**
+ * True when a failed call may still have taken effect upstream: the connection broke after
+ * the request was sent, the upstream crashed mid-request, answered an untyped 5xx, or the same
+ * key is still being processed. False when the answer is definite: a typed 4xx, a request
+ * that was never sent (breaker open, connection refused, invalid input), or an upstream that
+ * said for certain that nothing happened.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  if (isValidationError(error) || isCircuitBreakerOpenError(error) || notSent(error)) return false;
+  if (isRemoteError(error)) return error.code === 'IDEMPOTENCY_KEY_IN_PROGRESS';
+  if (isUpstreamError(error) && DEFINITE_UPSTREAM_CODES.has(upstreamCode(error) ?? '')) return false;
+  return true;
+}
+
+/**
+ * Runs a saga step's remote call so that an ambiguous failure is reported as an unknown
+ * outcome: the saga runner then compensates this step too (its compensation tolerates "nothing
+ * to undo" and leaves a tombstone, so a late duplicate cannot take effect afterwards). The
+ * runner recognises an unknown outcome by a `TimeoutError`, so that is what is thrown, with
+ * the original error as its cause.
+ */
+export async function ambiguousAsUnknown<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (isTimeoutError(error) || !outcomeUnknown(error)) throw error;
+    throw new TimeoutError(0, `Outcome unknown: ${(error as Error).message}`, { cause: error });
+  }
 }

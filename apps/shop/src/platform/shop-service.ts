@@ -69,18 +69,18 @@ export function busLocation(config: ShopConfig): BusLocation {
  *
  * @example
  * ```ts
- * const ctx = createShopContext('orders', loadConfig(shopConfigSchema));
+ * const ctx = await createShopContext('orders', loadConfig(shopConfigSchema));
  * const service = await buildOrders(ctx);
  * await service.listen({ port: ctx.config.PORT });
  * ```
  */
-export function createShopContext(
+export async function createShopContext(
   name: ServiceName,
   config: ShopConfig,
   options: { clock?: Clock; logger?: Logger } = {},
-): ShopContext {
+): Promise<ShopContext> {
   const logger = options.logger ?? createLogger({ name, level: config.LOG_LEVEL });
-  const backend = openBackend(backendLocation(config, name));
+  const backend = await openBackend(backendLocation(config, name));
   // The console's view of this instance: breakers join its board as they join the metrics.
   const ops = new OpsApi({
     service: name,
@@ -161,7 +161,7 @@ export async function createShopService(
     ...serviceOptions,
   });
   ctx.ops.attach(service);
-  service.addReadinessCheck('database', () => ctx.backend.db.query('SELECT 1'));
+  service.addReadinessCheck('database', () => ctx.backend.ping());
   // Registered first, so it runs last: the database outlives every other close hook.
   service.onClose('database', () => ctx.close());
   return service;

@@ -21,7 +21,7 @@ if (!slot.module) {
   process.exit(64);
 }
 const config = loadConfigOrExit(shopConfigSchema);
-const ctx = createShopContext(slot.name as ServiceName, config);
+const ctx = await createShopContext(slot.name as ServiceName, config);
 try {
   const { build } = (await import(`../services/${slot.module}`)) as {
     build: (c: typeof ctx) => Promise<import('@trellis/service').Service>;
