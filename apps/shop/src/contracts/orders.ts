@@ -34,6 +34,8 @@ export const Order = z.object({
   shipmentId: z.string().nullable(),
   trackingNumber: z.string().nullable(),
   cancelReason: z.string().nullable(),
+  /** When the customer asked to cancel (the saga then winds the order back), if they did. */
+  cancelRequestedAt: z.string().nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   version: z.number().int(),
@@ -103,6 +105,19 @@ export const ordersApi = {
       ...pageQuery,
     }),
     response: page(OrderSummary),
+    auth: 'authenticated',
+  }),
+  cancelOrder: endpoint({
+    method: 'POST',
+    path: '/orders/:id/cancel',
+    summary: 'Cancel one of the caller’s orders (admins: any) before it ships',
+    description:
+      'The request is recorded at once; the place-order saga stops before its next step and compensates (refund, stock released, shipment cancelled). 200 when the order is cancelled, 202 while the saga is still winding back; repeating it is harmless.',
+    tags: ['orders'],
+    params: z.object({ id }),
+    body: z.object({ reason: z.string().trim().max(200).optional() }),
+    response: Order,
+    errors: { 404: 'No such order (or not yours)', 409: 'The order has already shipped' },
     auth: 'authenticated',
   }),
   getOrderEvents: endpoint({

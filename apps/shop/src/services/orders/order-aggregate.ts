@@ -37,6 +37,8 @@ export interface OrderState {
   trackingNumber: string | null;
   cancelReason: string | null;
   cancelCode: string | null;
+  /** The customer's cancellation request (absent in snapshots taken before it existed). */
+  cancelRequest?: { reason: string; at: string } | null;
   createdAt: string | null;
   updatedAt: string | null;
 }
@@ -61,6 +63,7 @@ export class OrderAggregate extends Aggregate<OrderEvent> {
     trackingNumber: null,
     cancelReason: null,
     cancelCode: null,
+    cancelRequest: null,
     createdAt: null,
     updatedAt: null,
   };
@@ -118,6 +121,17 @@ export class OrderAggregate extends Aggregate<OrderEvent> {
     this.raise('OrderCancelled', { reason, code, at });
   }
 
+  /**
+   * Records the customer's wish to cancel an order that is still being fulfilled: the
+   * place-order saga stops before its next step and compensates. Repeating it, or asking for
+   * an order already cancelled, raises nothing. Throws `OrderStateError` once it has shipped.
+   */
+  requestCancellation(reason: string, at: string): void {
+    if (this.state.status === 'cancelled' || this.state.cancelRequest) return;
+    this.expect(['submitted', 'paid'], 'cancel');
+    this.raise('OrderCancellationRequested', { reason, at });
+  }
+
   /** The API view of the order. */
   toView(): Order {
     const s = this.state;
@@ -133,6 +147,7 @@ export class OrderAggregate extends Aggregate<OrderEvent> {
       shipmentId: s.shipmentId,
       trackingNumber: s.trackingNumber,
       cancelReason: s.cancelReason,
+      cancelRequestedAt: s.cancelRequest?.at ?? null,
       createdAt: s.createdAt ?? '',
       updatedAt: s.updatedAt ?? '',
       version: this.version,
@@ -175,6 +190,9 @@ export class OrderAggregate extends Aggregate<OrderEvent> {
         s.status = 'cancelled';
         s.cancelReason = event.payload.reason;
         s.cancelCode = event.payload.code;
+        break;
+      case 'OrderCancellationRequested':
+        s.cancelRequest = { reason: event.payload.reason, at: event.payload.at };
         break;
     }
   }

@@ -29,6 +29,8 @@ export const orderEvents = defineEvents({
   OrderShipped: z.object({ shipmentId: z.string().min(1), trackingNumber: z.string().nullable(), at }),
   PaymentRefunded: z.object({ paymentId: z.string().min(1), amountCents: z.number().int().min(0), at }),
   OrderCancelled: z.object({ reason: z.string(), code: z.string(), at }),
+  /** The customer asked to cancel; the saga stops before its next step and compensates. */
+  OrderCancellationRequested: z.object({ reason: z.string(), at }),
 });
 
 /** An order event (type and payload). */
@@ -45,7 +47,8 @@ export type OrderEvent =
   | EventLike<'OrderPaid', { paymentId: string; amountCents: number; at: string }>
   | EventLike<'OrderShipped', { shipmentId: string; trackingNumber: string | null; at: string }>
   | EventLike<'PaymentRefunded', { paymentId: string; amountCents: number; at: string }>
-  | EventLike<'OrderCancelled', { reason: string; code: string; at: string }>;
+  | EventLike<'OrderCancelled', { reason: string; code: string; at: string }>
+  | EventLike<'OrderCancellationRequested', { reason: string; at: string }>;
 
 /** Bus topic of each event type. */
 export const ORDER_TOPICS: Record<OrderEvent['eventType'], string> = {
@@ -56,6 +59,7 @@ export const ORDER_TOPICS: Record<OrderEvent['eventType'], string> = {
   OrderShipped: 'order.shipped',
   PaymentRefunded: 'order.refunded',
   OrderCancelled: 'order.cancelled',
+  OrderCancellationRequested: 'order.cancellation-requested',
 };
 
 /** The topic of an event type (`order.<type>` for types this table does not know). */

@@ -24,6 +24,7 @@ import { shippingApi } from '../../contracts/shipping.js';
 import { ADMIN_ROLE } from '../../platform/identity.js';
 import { answeredUnavailable } from '../../platform/remote-code.js';
 import { createShopService, type ShopContext, shopClient } from '../../platform/shop-service.js';
+import { requestCancellation } from './order-cancellation.js';
 import { orderEvents, orderTopic } from './order-events.js';
 import { placeOrder } from './order-placement.js';
 import { OrderReadModel, READ_MODEL_GROUP } from './order-read-model.js';
@@ -123,6 +124,15 @@ export async function build(ctx: ShopContext): Promise<Service> {
         throw new ForbiddenError('Only admins list other customers’ orders');
       }
       return readModel.list({ ...query, customerId: who.admin ? query.customerId : who.subject });
+    }),
+    route(ordersApi.cancelOrder, async ({ params, body, ctx: rc }) => {
+      await loadVisible(params.id, rc.identity);
+      const order = await requestCancellation(
+        { orders, runner, clock, waitMs: ctx.config.ORDER_WAIT_MS },
+        { orderId: params.id, reason: body.reason ?? '', correlationId: rc.correlationId },
+      );
+      if (order.state.status !== 'cancelled') rc.setStatus(202);
+      return order.toView();
     }),
     route(ordersApi.getOrderEvents, async ({ params }) => {
       const stream = await events.getEvents(params.id);

@@ -11,7 +11,14 @@
 
 import { TrellisError } from '@trellis/core';
 import { isTransientError } from '@trellis/resilience';
-import { defineSaga, idempotencyKeys, type SagaStore, type StepRetry } from '@trellis/saga';
+import {
+  defineSaga,
+  idempotencyKeys,
+  type SagaRunInfo,
+  type SagaStore,
+  type StepRetry,
+  TerminalStepError,
+} from '@trellis/saga';
 import { isUpstreamError, type TypedClient } from '@trellis/service';
 import { z } from 'zod';
 import { Address } from '../../contracts/common.js';
@@ -94,6 +101,14 @@ export function cancellation(error: { code?: string; message?: string; step?: st
   };
 }
 
+/** Why an order the customer asked to cancel was cancelled. */
+export function customerCancellation(request: { reason: string }): { code: string; reason: string } {
+  return {
+    code: 'customer_request',
+    reason: `Cancelled at the customer's request${request.reason ? `: ${request.reason}` : ''}`,
+  };
+}
+
 /**
  * Rethrows an upstream failure under the upstream's own error code (a 503 from payments that
  * says `PROCESSOR_UNAVAILABLE` is stored as that, not as a generic `UPSTREAM_FAILED`).
@@ -119,6 +134,18 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
   const as = <T>(ctx: { correlationId: string; signal: AbortSignal }, fn: () => Promise<T>) =>
     identity.run({ correlationId: ctx.correlationId, signal: ctx.signal }, fn);
   const meta = (ctx: { correlationId: string }) => ({ correlationId: ctx.correlationId });
+  /**
+   * A customer's cancellation stops the saga before a step acts: checked on a step's first
+   * attempt only (a retry may follow an attempt that did act, and a failed step is not
+   * compensated), so what already happened is always compensated and nothing new starts.
+   */
+  const unlessCancelRequested = async (ctx: { orderId: string; saga: SagaRunInfo }) => {
+    if (ctx.saga.attempt !== 1) return;
+    const order = await orders.load(ctx.orderId);
+    if (order.state.cancelRequest) {
+      throw new TerminalStepError(`Order ${ctx.orderId}: the customer asked to cancel it`);
+    }
+  };
 
   return defineSaga(PLACE_ORDER_SAGA, { input: PlaceOrderInput })
     .step({
@@ -127,8 +154,15 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
       execute: () => ({}),
       compensate: async (ctx) => {
         const saga = await deps.sagas.get(ctx.saga.id);
-        const { code, reason } = cancellation(saga?.error);
-        await orders.update(ctx.orderId, (o) => o.cancel(reason, code, deps.now()), meta(ctx));
+        await orders.update(
+          ctx.orderId,
+          (o) => {
+            const request = o.state.cancelRequest;
+            const { code, reason } = request ? customerCancellation(request) : cancellation(saga?.error);
+            o.cancel(reason, code, deps.now());
+          },
+          meta(ctx),
+        );
       },
       compensation: undo,
     })
@@ -159,6 +193,7 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
       retry: { ...forward, backoff: { initialDelay: 250, maxDelay: 2000 } },
       timeoutMs: 15_000,
       execute: async (ctx) => {
+        await unlessCancelRequested(ctx);
         const charge = await as(ctx, () =>
           keepUpstreamCode(
             payments.charge(
@@ -205,6 +240,7 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
       retry: forward,
       timeoutMs: 10_000,
       execute: async (ctx) => {
+        await unlessCancelRequested(ctx);
         const shipment = await as(ctx, () =>
           shipping.createShipment(
             { body: { orderId: ctx.orderId, address: ctx.shippingAddress, items: ctx.items } },
@@ -228,6 +264,7 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
       retry: { maxAttempts: 10, backoff: { initialDelay: 200, maxDelay: 5000 }, isRetryable: retryable },
       timeoutMs: 10_000,
       execute: async (ctx) => {
+        await unlessCancelRequested(ctx);
         await as(ctx, () =>
           inventory.commit(
             { body: { key: idempotencyKeys(ctx.saga.id, 'reserveInventory').execute } },
