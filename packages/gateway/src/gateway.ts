@@ -6,10 +6,10 @@
  * identity, request id, trace context and deadline headers set and forgeable ones stripped.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { type Clock, ForbiddenError, systemClock, UnauthorizedError } from '@trellis/core';
+import { type Clock, systemClock } from '@trellis/core';
 import {
   createLogger,
   InternalTokenSigner,
@@ -17,18 +17,21 @@ import {
   ServiceMetrics,
   type ShutdownReport,
   type SpanRecorder,
-  toErrorResponse,
   validId,
 } from '@trellis/service';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Authenticated } from './authenticator.js';
+import { createAdminApp } from './admin.js';
+import { authenticateRequest } from './authorize.js';
 import type { GatewayConfig, GatewayConfigInput } from './config.js';
 import { parseGatewayConfig, watchGatewayConfigFile } from './config-file.js';
+import { writeError, writeJson } from './error-reply.js';
 import { InvalidPathError, MethodNotAllowedError, RouteNotFoundError } from './errors.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
-import { childTraceparent, copyRequestHeaders } from './forward-headers.js';
+import { createGatewayApp } from './gateway-app.js';
 import { GatewayMetrics } from './gateway-metrics.js';
+import { logProxied, logRefused, recordGatewaySpan } from './gateway-telemetry.js';
+import { internalTokenFor } from './internal-identity.js';
 import { checkPath } from './path.js';
 import { type RateLimitDecision, type RateLimitStore, resetSeconds } from './rate-limit-store.js';
 import { hasBody, readBody } from './request-body.js';
@@ -36,6 +39,7 @@ import type { CompiledRoute } from './router.js';
 import { upstreamPath } from './router.js';
 import { buildState, type RouteData, type RuntimeState, retireState } from './runtime-state.js';
 import type { UpstreamGroup, UpstreamInstance } from './upstream.js';
+import { parentSpanOf, upstreamHeaders } from './upstream-headers.js';
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -150,7 +154,14 @@ class GatewayImpl implements Gateway, ExchangeHost {
         })
       : undefined;
     this.state = this.build(config);
-    this.app = this.createApp(config);
+    this.app = createGatewayApp(
+      config,
+      () => this.lifecycle.shuttingDown,
+      (req, res, ip, proto) => {
+        this.lifecycle.requestStarted();
+        void this.handle(req, res, ip, proto);
+      },
+    );
   }
 
   get config(): GatewayConfig {
@@ -192,44 +203,6 @@ class GatewayImpl implements Gateway, ExchangeHost {
     return state;
   }
 
-  private createApp(config: GatewayConfig): FastifyInstance {
-    const app = Fastify({
-      // Our own server: slow-client limits are enforced by Node's HTTP parser itself.
-      serverFactory: (handler) =>
-        createServer(
-          {
-            requestTimeout: config.requestTimeoutMs,
-            headersTimeout: config.headersTimeoutMs,
-            keepAliveTimeout: config.keepAliveTimeoutMs,
-            connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
-          },
-          handler,
-        ),
-      trustProxy: config.trustProxy,
-      requestIdHeader: false,
-      return503OnClosing: false,
-    });
-    app.removeAllContentTypeParsers();
-    // Bodies are left unread here; the proxy path reads them itself, within the route's limit.
-    app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    app.get('/__gateway/health/live', async () => ({ status: 'live' }));
-    app.get('/__gateway/health/ready', async (_request, reply) => {
-      if (this.lifecycle.shuttingDown) return reply.code(503).send({ status: 'draining' });
-      return { status: 'ready' };
-    });
-    const proxy = (
-      request: { raw: IncomingMessage; ip: string; protocol: string },
-      reply: { hijack(): void; raw: ServerResponse },
-    ) => {
-      reply.hijack();
-      this.lifecycle.requestStarted();
-      void this.handle(request.raw, reply.raw, request.ip, request.protocol);
-    };
-    app.all('/', proxy);
-    app.all('/*', proxy);
-    return app;
-  }
-
   // The hot path ------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse, ip: string, proto: string): Promise<void> {
@@ -266,7 +239,7 @@ class GatewayImpl implements Gateway, ExchangeHost {
       const data = route.data;
       // Every step below is synchronous when its answer is cached (token, bucket, internal
       // token): the common request never waits for a microtask before it is dispatched.
-      const pendingAuth = this.authenticate(state, req, data.auth);
+      const pendingAuth = authenticateRequest(state.authenticator, headers, data.auth);
       const auth = pendingAuth instanceof Promise ? await pendingAuth : pendingAuth;
       if (data.rule) {
         const key = data.keyPrefix + (data.rule.by === 'ip' || !auth ? ip : auth.clientKey);
@@ -287,13 +260,24 @@ class GatewayImpl implements Gateway, ExchangeHost {
               details: { retryAfterMs: d.retryAfterMs },
             },
           };
-          this.reply(early, 429, error, start, route);
+          early.status = 429;
+          writeJson(res, 429, error, { ...extra, 'x-request-id': early.requestId });
+          this.done(early, start, route);
           return;
         }
       }
       const body = hasBody(req) ? await readBody(req, data.bodyLimit) : null;
-      const out = this.upstreamHeaders(state, req, early.requestId, ip, proto, auth, body, data.timeoutMs);
-      const pendingToken = this.signer ? this.internalToken(auth) : undefined;
+      const out = upstreamHeaders(req, state.config, {
+        requestId: early.requestId,
+        ip,
+        proto,
+        auth,
+        body,
+        timeoutMs: data.timeoutMs,
+      });
+      const pendingToken = this.signer
+        ? internalTokenFor(this.signer, auth, this.clock, state.config.identity.ttlSeconds)
+        : undefined;
       const identityToken = pendingToken instanceof Promise ? await pendingToken : pendingToken;
       if (identityToken) out.push('x-trellis-identity', identityToken);
       if (early.extraHeaders) early.extraHeaders['x-request-id'] = early.requestId;
@@ -325,135 +309,6 @@ class GatewayImpl implements Gateway, ExchangeHost {
     }
   }
 
-  /** The caller, synchronously when the token is cached; a promise only when it must be verified. */
-  private authenticate(
-    state: RuntimeState,
-    req: IncomingMessage,
-    need: RouteData['auth'],
-  ): Authenticated | undefined | Promise<Authenticated | undefined> {
-    const authz = req.headers.authorization;
-    const apiKey = req.headers['x-api-key'];
-    const a = state.authenticator;
-    try {
-      if (authz !== undefined) {
-        if (!a)
-          throw new UnauthorizedError('Authentication is not configured', {
-            details: { reason: 'not_configured' },
-          });
-        if (authz.length < 8 || authz.slice(0, 7).toLowerCase() !== 'bearer ') {
-          throw new UnauthorizedError('Bearer token expected', { details: { reason: 'malformed' } });
-        }
-        const token = authz.slice(7).trim();
-        const hit = a.cached(token);
-        if (hit) return this.authorize(hit, need);
-        return a.verify(token).then(
-          (auth) => this.authorize(auth, need),
-          (error: unknown) => {
-            this.countAuthFailure(error);
-            throw error;
-          },
-        );
-      }
-      if (typeof apiKey === 'string') {
-        if (!a)
-          throw new UnauthorizedError('Authentication is not configured', {
-            details: { reason: 'not_configured' },
-          });
-        return this.authorize(a.apiKey(apiKey), need);
-      }
-      return this.authorize(undefined, need);
-    } catch (error) {
-      this.countAuthFailure(error);
-      throw error;
-    }
-  }
-
-  private countAuthFailure(error: unknown): void {
-    const reason = (error as { details?: { reason?: string } }).details?.reason;
-    if ((error as { status?: number }).status === 401)
-      this.gm.authFailures.inc({ reason: reason ?? 'invalid' });
-  }
-
-  /** Throws 401 when a route needs a caller and there is none, 403 when scopes or roles are missing. */
-  private authorize(auth: Authenticated | undefined, need: RouteData['auth']): Authenticated | undefined {
-    if (need === 'public') return auth;
-    if (!auth) throw new UnauthorizedError('Authentication required', { details: { reason: 'missing' } });
-    if (need !== 'required') {
-      const id = auth.identity;
-      const missing = need.scopes?.filter((s) => !id.scopes.includes(s)) ?? [];
-      if (missing.length) throw new ForbiddenError('Missing scope', { details: { missingScopes: missing } });
-      if (need.roles?.length && !need.roles.some((r) => id.roles.includes(r))) {
-        throw new ForbiddenError('Missing role', { details: { requiredRoles: need.roles } });
-      }
-    }
-    return auth;
-  }
-
-  /** The internal identity token for `auth` (anonymous when undefined), cached with it. */
-  private internalToken(auth: Authenticated | undefined): string | Promise<string> {
-    const signer = this.signer as InternalTokenSigner;
-    const now = this.clock.now();
-    const holder = auth ?? anonymous;
-    if (holder.internalToken && (holder.internalTokenRefreshAt ?? 0) > now) return holder.internalToken;
-    const ttl = this.state.config.identity.ttlSeconds * 1000;
-    return signer.sign(holder.identity).then((token) => {
-      holder.internalToken = token;
-      holder.internalTokenRefreshAt = now + ttl / 2;
-      return token;
-    });
-  }
-
-  private upstreamHeaders(
-    state: RuntimeState,
-    req: IncomingMessage,
-    requestId: string,
-    ip: string,
-    proto: string,
-    auth: Authenticated | undefined,
-    body: Buffer | null,
-    timeoutMs: number,
-  ): string[] {
-    const h = req.headers;
-    const idc = state.config.identity;
-    const out: string[] = [];
-    copyRequestHeaders(req.rawHeaders, out, idc.forwardAuthorization);
-    const xff = h['x-forwarded-for'];
-    const socketIp = req.socket.remoteAddress ?? ip;
-    // Fastify derived `ip` through the trusted proxies only: when it differs from the peer, the
-    // peer is a trusted proxy and its X-Forwarded-For chain is kept; otherwise it is replaced.
-    const trusted =
-      state.config.trustProxy === true || (state.config.trustProxy !== false && ip !== socketIp);
-    out.push(
-      'x-forwarded-for',
-      trusted && typeof xff === 'string' ? `${xff}, ${socketIp}` : socketIp,
-      'x-forwarded-proto',
-      proto,
-      'x-forwarded-host',
-      h.host ?? '',
-      'x-request-id',
-      requestId,
-      'x-correlation-id',
-      validId(h['x-correlation-id']) ?? requestId,
-      'traceparent',
-      childTraceparent(h.traceparent),
-      'x-trellis-deadline-ms',
-      String(this.deadlineMs(h['x-trellis-deadline-ms'], timeoutMs)),
-    );
-    if (body) out.push('content-length', String(body.length));
-    if (auth && idc.plainHeaders) {
-      auth.plainHeaders ??= plainIdentityHeaders(auth);
-      for (const v of auth.plainHeaders) out.push(v);
-    }
-    return out;
-  }
-
-  /** A client may shorten the time budget, never extend it. */
-  private deadlineMs(incoming: string | string[] | undefined, routeMs: number): number {
-    if (typeof incoming === 'string' && /^\d{1,9}$/.test(incoming))
-      return Math.min(Number(incoming), routeMs);
-    return routeMs;
-  }
-
   // ExchangeHost ------------------------------------------------------------------------------
 
   now(): number {
@@ -461,115 +316,29 @@ class GatewayImpl implements Gateway, ExchangeHost {
   }
 
   sendError(target: Early | Exchange, error: unknown): void {
-    const res = target.res;
-    const r = toErrorResponse(error);
-    if (target instanceof Exchange) target.status = r.status;
-    else target.status = r.status;
-    if (r.status >= 500 && !(error as { code?: string }).code)
+    const { status, code } = writeError(target.res, error, target.requestId, target.extraHeaders);
+    target.status = status;
+    this.gm.refused.inc({ code });
+    if (status === 401) {
+      this.gm.authFailures.inc({
+        reason: (error as { details?: { reason?: string } }).details?.reason ?? 'invalid',
+      });
+    }
+    if (status >= 500 && !(error as { code?: string }).code)
       this.logger.error({ err: error }, 'gateway error');
-    this.gm.refused.inc({ code: r.body.error.code });
-    if (res.headersSent || res.destroyed) {
-      res.destroy();
-      return;
-    }
-    const headers: Record<string, string> = {
-      ...target.extraHeaders,
-      ...r.headers,
-      'x-request-id': target.requestId,
-    };
-    if (r.status === 401) {
-      const reason = (error as { details?: { reason?: string } }).details?.reason;
-      headers['www-authenticate'] = reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"';
-    }
-    if (r.status === 403) headers['www-authenticate'] = 'Bearer error="insufficient_scope"';
-    if (r.status === 405) headers.allow = ((error as MethodNotAllowedError).allow ?? []).join(', ');
-    // The unread rest of a refused body is not drained: the connection is closed instead.
-    if (r.status === 413) headers.connection = 'close';
-    this.write(res, r.status, r.body, headers);
-  }
-
-  private reply(
-    early: Early,
-    status: number,
-    body: unknown,
-    start: number,
-    route: CompiledRoute<RouteData>,
-  ): void {
-    early.status = status;
-    this.write(early.res, status, body, { ...early.extraHeaders, 'x-request-id': early.requestId });
-    this.done(early, start, route);
-  }
-
-  private write(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
-    const text = JSON.stringify(body);
-    headers['content-type'] = 'application/json; charset=utf-8';
-    headers['content-length'] = String(Buffer.byteLength(text));
-    res.writeHead(status, headers);
-    res.end(text);
   }
 
   finished(ex: Exchange): void {
     this.lifecycle.requestFinished();
-    if (this.state.config.accessLog) {
-      this.logger.info(
-        {
-          req_id: ex.requestId,
-          method: ex.method,
-          route: ex.routeName,
-          upstream: ex.group.name,
-          instance: ex.instance?.url,
-          status: ex.status || ex.res.statusCode,
-          attempts: ex.attempts,
-          client: ex.clientKey,
-          ms: Math.round((performance.now() - ex.start) * 100) / 100,
-        },
-        'proxied',
-      );
-    }
-    if (this.recorder) this.recordSpan(ex, ex.status || ex.res.statusCode);
+    if (this.state.config.accessLog) logProxied(this.logger, ex);
+    if (this.recorder) recordGatewaySpan(this.recorder, ex);
   }
 
   private done(early: Early, start: number, route: CompiledRoute<RouteData> | undefined): void {
     this.lifecycle.requestFinished();
     const status = early.status || early.res.statusCode;
     route?.data.metrics.byClass[(status / 100) | 0]?.inc();
-    if (this.state.config.accessLog) {
-      this.logger.info(
-        {
-          req_id: early.requestId,
-          route: route?.name,
-          status,
-          ms: Math.round((performance.now() - start) * 100) / 100,
-        },
-        'refused',
-      );
-    }
-  }
-
-  /** The gateway hop as a span, with the ids the upstream sees as its parent. */
-  private recordSpan(ex: Exchange, status: number): void {
-    const [, traceId = '', spanId = ''] = ex.traceparent.split('-');
-    const durationMs = performance.now() - ex.start;
-    (this.recorder as SpanRecorder).record({
-      traceId,
-      spanId,
-      parentSpanId: ex.parentSpanId,
-      name: `${ex.method} ${ex.routeName}`,
-      kind: 'server',
-      service: 'gateway',
-      startMs: Date.now() - durationMs,
-      durationMs,
-      status: status >= 500 ? 'error' : 'unset',
-      statusMessage: undefined,
-      attributes: {
-        'http.request.method': ex.method,
-        'http.response.status_code': status,
-        'trellis.request_id': ex.requestId,
-        'trellis.upstream': ex.group.name,
-        'trellis.attempts': ex.attempts,
-      },
-      events: [],
-    });
+    if (this.state.config.accessLog) logRefused(this.logger, early.requestId, route?.name, status, start);
   }
 
   retried(group: UpstreamGroup): void {
@@ -593,7 +362,11 @@ class GatewayImpl implements Gateway, ExchangeHost {
     this.listenUrl = urlOf(this.app, host);
     for (const c of this.state.checkers) c.start();
     if (options.adminPort !== undefined) {
-      this.admin = this.createAdmin();
+      this.admin = createAdminApp({
+        metrics: this.metrics,
+        upstreams: () => this.upstreams(),
+        draining: () => this.lifecycle.shuttingDown,
+      });
       await this.admin.listen({ port: options.adminPort, host });
       this.adminListenUrl = urlOf(this.admin, host);
     }
@@ -618,20 +391,6 @@ class GatewayImpl implements Gateway, ExchangeHost {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private createAdmin(): FastifyInstance {
-    const admin = Fastify();
-    admin.get('/metrics', async (_request, reply) => {
-      reply.type(this.metrics.contentType);
-      return this.metrics.text();
-    });
-    admin.get('/upstreams', async () => this.upstreams());
-    admin.get('/health/live', async () => ({ status: 'live' }));
-    admin.get('/health/ready', async (_request, reply) =>
-      this.lifecycle.shuttingDown ? reply.code(503).send({ status: 'draining' }) : { status: 'ready' },
-    );
-    return admin;
   }
 
   async reload(input: GatewayConfigInput): Promise<void> {
@@ -682,34 +441,6 @@ class GatewayImpl implements Gateway, ExchangeHost {
       },
     });
   }
-}
-
-const anonymous: Authenticated = {
-  identity: { subject: 'anonymous', kind: 'anonymous', scopes: [], roles: [] },
-  clientKey: '',
-  expiresAt: Number.POSITIVE_INFINITY,
-};
-
-function plainIdentityHeaders(auth: Authenticated): string[] {
-  const id = auth.identity;
-  const h = [
-    'x-user-id',
-    id.subject,
-    'x-user-kind',
-    id.kind,
-    'x-user-scopes',
-    id.scopes.join(' '),
-    'x-user-roles',
-    id.roles.join(','),
-  ];
-  if (id.tenant) h.push('x-user-tenant', id.tenant);
-  return h;
-}
-
-function parentSpanOf(traceparent: string | string[] | undefined): string | undefined {
-  if (typeof traceparent !== 'string') return undefined;
-  const m = /^00-[0-9a-f]{32}-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(traceparent);
-  return m?.[1];
 }
 
 function urlOf(app: FastifyInstance, host: string): string {
