@@ -86,7 +86,38 @@ DECLARE
   v_acc_position bigint[] := '{}';
 BEGIN
   PERFORM pg_advisory_xact_lock(${APPEND_LOCK_KEY}::bigint);
-  -- A new statement, so a new snapshot: it sees every append that committed before ours got the lock.
+  -- New statements, so new snapshots: they see every append that committed before ours got the lock.
+  IF jsonb_array_length(p_batch) = 1 THEN
+    -- One append (every sequential writer): scalar lookups and a plain INSERT, half the work.
+    v_append := p_batch->0;
+    SELECT coalesce(max(ev.position), 0) INTO v_head FROM trellis_events ev;
+    SELECT coalesce(max(ev.version), 0) INTO v_current FROM trellis_events ev WHERE ev.stream_id = v_append->>'s';
+    v_expected := (v_append->>'x')::bigint;
+    idx := 0;
+    actual_version := v_current;
+    IF (v_expected >= 0 AND v_current <> v_expected)
+       OR (v_expected = -2 AND v_current <> 0)
+       OR (v_expected = -3 AND v_current = 0) THEN
+      ok := false;
+      first_position := NULL;
+      RETURN NEXT;
+      RETURN;
+    END IF;
+    ok := true;
+    first_position := v_head + 1;
+    RETURN NEXT;
+    IF jsonb_array_length(v_append->'e') > 0 THEN
+      INSERT INTO trellis_events (position, stream_id, version, id, aggregate_type, event_type,
+                                  schema_version, payload, metadata, created_at)
+      SELECT v_head + x.n, v_append->>'s', v_current + x.n, x.ev->>'i', v_append->>'t', x.ev->>'y',
+             (x.ev->>'v')::integer, x.ev->'p', x.ev->'m', (x.ev->>'at')::timestamptz
+      FROM jsonb_array_elements(v_append->'e') WITH ORDINALITY AS x(ev, n);
+      IF p_notify THEN
+        PERFORM pg_notify('${EVENTS_CHANNEL}', (v_head + jsonb_array_length(v_append->'e'))::text);
+      END IF;
+    END IF;
+    RETURN;
+  END IF;
   SELECT coalesce((SELECT max(ev.position) FROM trellis_events ev), 0),
          coalesce(array_agg(s.stream), '{}'),
          coalesce(array_agg(coalesce((SELECT max(ev.version) FROM trellis_events ev WHERE ev.stream_id = s.stream), 0)), '{}')
