@@ -2,9 +2,12 @@
  * Evaluates alert rules over a {@link MetricHistory} the way Prometheus does: a condition
  * that starts holding makes the alert `pending`; once it has held for the rule's `for`, the
  * alert is `firing`; when it stops holding the alert resolves. Firing and resolved alerts are
- * handed to notifiers (a webhook, the console's banner reads {@link AlertEvaluator.active}).
+ * handed to notifiers (a webhook; the console's banner reads {@link AlertEvaluator.active})
+ * once per change, like Alertmanager: an alert that stays firing is not sent again until its
+ * repeat interval has passed.
  */
 import { type Clock, systemClock } from '@trellis/core';
+import { NotificationQueue } from './alert-delivery.js';
 import type { AlertRule } from './alert-rules.js';
 import type { MetricHistory } from './metric-history.js';
 
@@ -58,9 +61,11 @@ export function renderTemplate(template: string, labels: Record<string, string>)
 export class AlertEvaluator {
   readonly rules: readonly AlertRule[];
   private readonly alerts = new Map<string, Alert>();
-  private readonly notifiers: AlertNotifier[];
+  private readonly queues: NotificationQueue[];
   private readonly clock: Clock;
-  private readonly onNotifyError: (error: unknown) => void;
+  private readonly repeatIntervalMs: number;
+  /** When each firing alert was last handed to the notifiers. */
+  private readonly notifiedAt = new Map<string, number>();
   /** Recently resolved alerts, newest last (the console's history). */
   readonly resolved: Array<Alert & { resolvedAt: number }> = [];
 
@@ -68,17 +73,23 @@ export class AlertEvaluator {
     rules: readonly AlertRule[];
     notifiers?: AlertNotifier[];
     clock?: Clock;
+    /** Notification failures (after the notifier's own retries); they are retried at the next evaluation. */
     onNotifyError?: (error: unknown) => void;
+    /** A firing alert is sent again after this long (Alertmanager's `repeat_interval`). Default 4 h. */
+    repeatIntervalMs?: number;
   }) {
     this.rules = options.rules;
-    this.notifiers = options.notifiers ?? [];
     this.clock = options.clock ?? systemClock;
-    this.onNotifyError = options.onNotifyError ?? (() => {});
+    this.repeatIntervalMs = options.repeatIntervalMs ?? 4 * 3_600_000;
+    const onError = options.onNotifyError ?? (() => {});
+    this.queues = (options.notifiers ?? []).map((n) => new NotificationQueue(n, onError));
   }
 
   /**
-   * Evaluates every rule at `now` and notifies about alerts that started firing or resolved.
-   * Notifier failures go to `onNotifyError`; evaluation never throws because of them.
+   * Evaluates every rule at `now` and hands alerts that started firing or resolved (and
+   * firing ones due for a reminder) to the notifiers. Delivery runs in the background, one
+   * batch at a time per notifier; what failed is retried at the next evaluation. Evaluation
+   * never waits for a notifier and never throws because of one.
    */
   async evaluate(history: MetricHistory, now = this.clock.now()): Promise<Alert[]> {
     const seen = new Set<string>();
@@ -110,23 +121,39 @@ export class AlertEvaluator {
         if (alert.state === 'pending' && now - alert.activeAt >= rule.forMs) {
           alert.state = 'firing';
           alert.firingAt = now;
+        }
+        const last = this.notifiedAt.get(id);
+        if (alert.state === 'firing' && (last === undefined || now - last >= this.repeatIntervalMs)) {
           changes.push({ status: 'firing', alert: { ...alert } });
+          this.notifiedAt.set(id, now);
         }
       }
     }
     for (const [id, alert] of this.alerts) {
       if (seen.has(id)) continue;
       this.alerts.delete(id);
+      this.notifiedAt.delete(id);
       if (alert.state === 'firing') {
         changes.push({ status: 'resolved', alert: { ...alert }, endsAt: now });
         this.resolved.push({ ...alert, resolvedAt: now });
         if (this.resolved.length > 100) this.resolved.shift();
       }
     }
-    if (changes.length > 0) {
-      await Promise.all(this.notifiers.map((n) => n.notify(changes).catch(this.onNotifyError)));
+    for (const q of this.queues) {
+      if (changes.length > 0) q.push(changes);
+      else q.kick();
     }
     return this.active();
+  }
+
+  /** Resolves when no notification delivery is running (tests, shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all(this.queues.map((q) => q.settled()));
+  }
+
+  /** Notifications not delivered yet (a receiver that failed), summed over notifiers. */
+  get undelivered(): number {
+    return this.queues.reduce((n, q) => n + q.size, 0);
   }
 
   /** Pending and firing alerts, firing first, then by name. */

@@ -64,7 +64,7 @@ describe('alert rules file', () => {
     const breaker = new CircuitBreaker({
       name: 'card-processor',
       failureThreshold: 3,
-      openMs: 3_600_000,
+      timeout: 3_600_000,
       clock,
     });
     payments.trackBreaker(breaker, 'card-processor');

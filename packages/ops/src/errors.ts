@@ -9,7 +9,7 @@ export class OpsCapabilityMissingError extends TrellisError {
   constructor(capability: string, instance?: string) {
     super(
       'OPS_CAPABILITY_MISSING',
-      `${instance ? `${instance} does` : 'No instance does'} not provide ${capability}`,
+      instance ? `${instance} does not provide ${capability}` : `No instance provides ${capability}`,
       404,
       { details: { capability, ...(instance ? { instance } : {}) } },
     );

@@ -15,12 +15,14 @@ export interface Sample {
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 
 function parseValue(text: string): number {
-  switch (text) {
-    case '+Inf':
+  // Go's ParseFloat spellings, which Prometheus accepts: +Inf, Inf, -Inf, NaN in any case.
+  switch (text.toLowerCase()) {
+    case '+inf':
+    case 'inf':
       return Number.POSITIVE_INFINITY;
-    case '-Inf':
+    case '-inf':
       return Number.NEGATIVE_INFINITY;
-    case 'NaN':
+    case 'nan':
       return Number.NaN;
     default:
       return Number(text);
@@ -39,8 +41,11 @@ function parseLabels(line: string, i: number): [Record<string, string>, number] 
     const key = m[0];
     at += key.length;
     while (line[at] === ' ') at++;
-    if (line[at] !== '=' || line[at + 1] !== '"') throw new SyntaxError(`expected ="…" at ${at}: ${line}`);
-    at += 2;
+    if (line[at] !== '=') throw new SyntaxError(`expected ="…" at ${at}: ${line}`);
+    at++;
+    while (line[at] === ' ') at++;
+    if (line[at] !== '"') throw new SyntaxError(`expected a quoted value at ${at}: ${line}`);
+    at++;
     let value = '';
     for (;;) {
       const c = line[at];
@@ -80,9 +85,10 @@ export function parseExposition(text: string): Sample[] {
     let at = m[0].length;
     let labels: Record<string, string> = {};
     if (line[at] === '{') [labels, at] = parseLabels(line, at);
-    const rest = line.slice(at).trim().split(/\s+/);
-    const value = parseValue(rest[0] ?? '');
-    if (rest[0] === undefined || (Number.isNaN(value) && rest[0] !== 'NaN'))
+    const [text = ''] = line.slice(at).trim().split(/\s+/);
+    const value = parseValue(text);
+    // Number('') is 0: an empty value is an error, not a zero.
+    if (text === '' || (Number.isNaN(value) && text.toLowerCase() !== 'nan'))
       throw new SyntaxError(`bad sample value: ${line}`);
     out.push({ name: m[0], labels, value });
   }

@@ -124,6 +124,7 @@ export class OpsAggregator {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+    await this.alerts.settled();
   }
 
   /** One round: scrape and poll every target, then evaluate alerts. */
@@ -189,7 +190,11 @@ export class OpsAggregator {
   }
 
   /** Instances that are up and offer `capability`, one per service (their data is shared by replicas). */
-  private perService(capability: (c: OpsCapabilities) => boolean, service?: string): OpsTarget[] {
+  private perService(
+    what: string,
+    capability: (c: OpsCapabilities) => boolean,
+    service?: string,
+  ): OpsTarget[] {
     const chosen = new Map<string, OpsTarget>();
     for (const t of this.o.targets) {
       const s = this.status.get(t.id);
@@ -197,7 +202,7 @@ export class OpsAggregator {
       if (service && t.service !== service) continue;
       if (!chosen.has(t.service)) chosen.set(t.service, t);
     }
-    if (chosen.size === 0) throw new OpsCapabilityMissingError(service ? `this for ${service}` : 'this');
+    if (chosen.size === 0) throw new OpsCapabilityMissingError(service ? `${what} of ${service}` : what);
     return [...chosen.values()];
   }
 
@@ -249,9 +254,9 @@ export class OpsAggregator {
       const s = p.toString();
       return s ? `?${s}` : '';
     };
-    const sagaTargets = (service?: string) => this.perService((c) => c.sagas, service);
-    const dlqTargets = (service?: string) => this.perService((c) => c.deadLetters, service);
-    const eventTargets = (service?: string) => this.perService((c) => c.events, service);
+    const sagaTargets = (service?: string) => this.perService('sagas', (c) => c.sagas, service);
+    const dlqTargets = (service?: string) => this.perService('dead letters', (c) => c.deadLetters, service);
+    const eventTargets = (service?: string) => this.perService('events', (c) => c.events, service);
     return [
       route(aggregatorApi.overview, () => this.overview()),
       route(aggregatorApi.charts, ({ query }) => ({
@@ -267,10 +272,11 @@ export class OpsAggregator {
           summary: r.summary,
         })),
       })),
+      // Only instances that answered the last poll: a dead one's breakers are not known.
       route(opsApi.breakers, () => ({
-        items: [...this.status.values()].flatMap((s) =>
-          s.breakers.map((b) => ({ ...b, instance: s.id, service: s.service })),
-        ),
+        items: [...this.status.values()]
+          .filter((s) => s.up)
+          .flatMap((s) => s.breakers.map((b) => ({ ...b, instance: s.id, service: s.service }))),
       })),
       route(aggregatorApi.sagas, async ({ query }) => {
         const { answers, errors } = await this.fanOut(
@@ -367,7 +373,11 @@ export class OpsAggregator {
         return { ...r.body, service: r.target.service };
       }),
       route(aggregatorApi.readModel, async ({ params, query }) => {
-        const targets = this.perService((c) => c.readModels.includes(params.name), query.service);
+        const targets = this.perService(
+          `read model ${params.name}`,
+          (c) => c.readModels.includes(params.name),
+          query.service,
+        );
         const r = await this.firstFound(
           targets,
           'GET',

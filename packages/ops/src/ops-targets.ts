@@ -57,7 +57,7 @@ export function remoteTarget(o: RemoteTargetOptions): OpsTarget {
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        throw new OpsUpstreamError(o.id, `unreachable (${(error as Error).message})`, { cause: error });
+        throw unreachable(o.id, error);
       }
       const text = await res.text();
       let body: unknown = text;
@@ -69,7 +69,12 @@ export function remoteTarget(o: RemoteTargetOptions): OpsTarget {
       return { status: res.status, body };
     },
     async metrics() {
-      const res = await fetch(`${o.url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+      let res: Response;
+      try {
+        res = await fetch(`${o.url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        throw unreachable(o.id, error);
+      }
       if (!res.ok) {
         await res.body?.cancel();
         throw new OpsUpstreamError(o.id, `/metrics answered ${res.status}`, { status: res.status });
@@ -77,6 +82,13 @@ export function remoteTarget(o: RemoteTargetOptions): OpsTarget {
       return res.text();
     },
   };
+}
+
+/** `fetch failed` says nothing: name the cause (`connect ECONNREFUSED 127.0.0.1:3004`, a timeout). */
+function unreachable(id: string, error: unknown): OpsUpstreamError {
+  const e = error as Error & { cause?: { message?: string } };
+  const why = e.cause?.message ? `${e.message}: ${e.cause.message}` : e.message;
+  return new OpsUpstreamError(id, `unreachable (${why})`, { cause: error });
 }
 
 /**

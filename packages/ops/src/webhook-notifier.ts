@@ -1,7 +1,8 @@
 /**
  * Sends alert notifications to a webhook in Alertmanager's webhook format (version 4), so
  * anything that already receives Alertmanager (a chat bridge, an incident tool) accepts them.
- * Retries with back-off on network errors and 5xx; a 4xx is final.
+ * Retries with back-off on network errors, timeouts, 5xx, 408 and 429; any other 4xx is final
+ * (the receiver refused the payload itself).
  */
 import { type Clock, sleep, systemClock } from '@trellis/core';
 import type { AlertNotification, AlertNotifier } from './alert-evaluator.js';
@@ -45,10 +46,11 @@ export class WebhookNotifier implements AlertNotifier {
       version: '4',
       receiver: this.options.receiver ?? 'trellis-console',
       status: firing ? 'firing' : 'resolved',
-      groupKey: 'trellis',
+      // One group (no group_by): Alertmanager's key for it.
+      groupKey: '{}:{}',
       externalURL: this.options.externalUrl ?? '',
-      commonLabels: {},
-      commonAnnotations: {},
+      commonLabels: common(notifications.map((n) => n.alert.labels)),
+      commonAnnotations: common(notifications.map((n) => n.alert.annotations)),
       groupLabels: {},
       truncatedAlerts: 0,
       alerts: notifications.map((n) => ({
@@ -89,7 +91,7 @@ export class WebhookNotifier implements AlertNotifier {
         if (res.ok) return;
         last = new WebhookDeliveryError(this.options.url, `answered ${res.status}`, { status: res.status });
         // The receiver refused the payload itself: sending it again cannot help.
-        if (res.status < 500) throw last;
+        if (res.status < 500 && res.status !== 408 && res.status !== 429) throw last;
       }
       if (attempt < attempts) {
         await sleep(delay, { clock: this.clock });
@@ -98,4 +100,11 @@ export class WebhookNotifier implements AlertNotifier {
     }
     throw last as WebhookDeliveryError;
   }
+}
+
+/** The label pairs every one of `sets` has (Alertmanager's `commonLabels`). */
+function common(sets: ReadonlyArray<Record<string, string>>): Record<string, string> {
+  const [first, ...rest] = sets;
+  if (!first) return {};
+  return Object.fromEntries(Object.entries(first).filter(([k, v]) => rest.every((s) => s[k] === v)));
 }
