@@ -20,8 +20,9 @@ export const BACKEND_SERVICES = [
 export type BackendService = (typeof BACKEND_SERVICES)[number];
 
 /**
- * The assistant's slot: reserved in the registry and at the gateway (`/api/assistant/*`), started
- * only once its service module exists (the agent package adds it).
+ * The assistant (`@trellis/agent`): behind the gateway at `/api/assistant/*`, with its own
+ * database for runs and pending approvals, but no events of its own (the invariant checker
+ * does not read it).
  */
 export const ASSISTANT = 'assistant' as const;
 
@@ -98,9 +99,9 @@ export const SERVICE_SLOTS: readonly ServiceSlot[] = [
   {
     name: ASSISTANT,
     portOffset: 8,
-    module: undefined,
-    description: 'shop assistant (reserved for @trellis/agent)',
-    database: false,
+    module: 'assistant/assistant-service.js',
+    description: 'AI shop assistant and MCP server (tools act with the user’s own rights)',
+    database: true,
   },
 ];
 

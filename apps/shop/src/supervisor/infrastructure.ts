@@ -6,7 +6,7 @@
  */
 import { type ServerHandle, startNats, startPostgres, startRedis } from '@trellis/testing';
 import pg from 'pg';
-import { BACKEND_SERVICES, type BackendService } from '../registry.js';
+import { ASSISTANT, BACKEND_SERVICES, type BackendService } from '../registry.js';
 import type { Infrastructure } from './topology.js';
 
 /** Running infrastructure and how to stop what was started here. */
@@ -69,9 +69,11 @@ export async function provideInfrastructure(options: {
     const databases = {} as Record<BackendService, string>;
     for (const service of BACKEND_SERVICES)
       databases[service] = await ensureDatabase(adminUrl, `${prefix}_${service}`);
+    const assistantDatabase = await ensureDatabase(adminUrl, `${prefix}_${ASSISTANT}`);
     return {
       infrastructure: {
         databases,
+        assistantDatabase,
         natsUrl: env.NATS_URL ?? (nats as ServerHandle).url,
         redisUrl: env.REDIS_URL ?? (redis as ServerHandle).url,
       },

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { sqliteFileOf } from '../platform/backend.js';
 import { busFileOf } from '../platform/bus.js';
 import {
+  ASSISTANT,
   BACKEND_SERVICES,
   type BackendService,
   DEFAULT_GATEWAY_PORT,
@@ -52,6 +53,8 @@ export type Topology = z.output<typeof TopologySchema>;
 export interface Infrastructure {
   /** One database URL per service. */
   databases: Record<BackendService, string>;
+  /** The assistant's database (runs, pending approvals); required to run it distributed. */
+  assistantDatabase?: string;
   natsUrl: string;
   redisUrl: string;
 }
@@ -100,6 +103,13 @@ export async function planTopology(o: PlanOptions): Promise<Topology> {
       o.mode === 'embedded' || !o.infrastructure
         ? { kind: 'sqlite', file: sqliteFileOf(dataDir, service) }
         : { kind: 'postgres', url: o.infrastructure.databases[service] };
+  }
+  if (o.mode === 'embedded' || !o.infrastructure) {
+    databases[ASSISTANT] = { kind: 'sqlite', file: sqliteFileOf(dataDir, ASSISTANT) };
+  } else if (o.infrastructure.assistantDatabase) {
+    databases[ASSISTANT] = { kind: 'postgres', url: o.infrastructure.assistantDatabase };
+  } else {
+    throw new Error('Distributed mode needs a PostgreSQL database for the assistant');
   }
   return {
     mode: o.mode,
