@@ -56,6 +56,13 @@ describe('alert rules file', () => {
     );
   });
 
+  it.skipIf(!promtool)('is loaded by the example Prometheus config, which promtool accepts', () => {
+    const config = fileURLToPath(new URL('../prometheus/prometheus.example.yml', import.meta.url));
+    const out = execFileSync('promtool', ['check', 'config', config]).toString();
+    expect(out).toContain('SUCCESS: 1 rule files found');
+    expect(out).toContain('SUCCESS: 7 rules found');
+  });
+
   it.skipIf(!promtool)('raises the same alerts as promtool on a scripted scenario', async () => {
     // Two instances' real metric registries, driven minute by minute.
     const clock = new ManualClock(0);
