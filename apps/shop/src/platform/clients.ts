@@ -71,5 +71,10 @@ export function upstreamClient<const Eps extends Record<string, EndpointDefiniti
       throw lastError;
     };
   }
-  return Object.assign(Object.create(first as object), balanced) as TypedClient<Eps>;
+  // The first client's typed methods are read-only properties: define, do not assign, over them.
+  const out = Object.create(first as object) as Record<string, unknown>;
+  for (const [key, fn] of Object.entries(balanced)) {
+    Object.defineProperty(out, key, { value: fn, enumerable: true });
+  }
+  return out as TypedClient<Eps>;
 }

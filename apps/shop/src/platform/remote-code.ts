@@ -29,29 +29,41 @@ const DEFINITE_UPSTREAM_CODES = new Set(['PROCESSOR_UNAVAILABLE']);
 /**
  * True when a failed call may still have taken effect upstream: the connection broke after
  * the request was sent, the upstream crashed mid-request, answered an untyped 5xx, or the same
- * key is still being processed. False when the answer is definite: a typed 4xx, a request
- * that was never sent (breaker open, connection refused, invalid input), or an upstream that
- * said for certain that nothing happened.
+ * key is still being processed. False when the answer is definite for the key: a typed 4xx
+ * (the upstream's tables are idempotent by key, so it describes every earlier attempt too), an
+ * upstream that said for certain nothing happened, or invalid input.
+ *
+ * A call that was never sent (breaker open, connection refused) is definite only on the first
+ * attempt: on a retry, an earlier attempt — possibly one cut off by a crash of this process —
+ * may have acted, and this failure says nothing about it.
  */
-export function outcomeUnknown(error: unknown): boolean {
-  if (isValidationError(error) || isCircuitBreakerOpenError(error) || notSent(error)) return false;
+export function outcomeUnknown(error: unknown, attempt = 1): boolean {
+  if (isValidationError(error)) return false;
+  if (isCircuitBreakerOpenError(error) || notSent(error)) return attempt > 1;
   if (isRemoteError(error)) return error.code === 'IDEMPOTENCY_KEY_IN_PROGRESS';
   if (isUpstreamError(error) && DEFINITE_UPSTREAM_CODES.has(upstreamCode(error) ?? '')) return false;
   return true;
 }
 
 /**
- * Runs a saga step's remote call so that an ambiguous failure is reported as an unknown
- * outcome: the saga runner then compensates this step too (its compensation tolerates "nothing
- * to undo" and leaves a tombstone, so a late duplicate cannot take effect afterwards). The
- * runner recognises an unknown outcome by a `TimeoutError`, so that is what is thrown, with
- * the original error as its cause.
+ * The saga runner treats a step whose last attempt failed with a `TimeoutError` as having an
+ * unknown outcome, and compensates that step too (its compensation tolerates "nothing to undo"
+ * and leaves a tombstone, so a late duplicate cannot take effect afterwards). This wraps a
+ * step's remote call so that every failure of unknown outcome is reported that way, with the
+ * original error as its cause; definite failures pass through unchanged.
  */
-export async function ambiguousAsUnknown<T>(work: Promise<T>): Promise<T> {
+export async function ambiguousAsUnknown<T>(attempt: number, work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (isTimeoutError(error) || !outcomeUnknown(error)) throw error;
-    throw new TimeoutError(0, `Outcome unknown: ${(error as Error).message}`, { cause: error });
+    if (isTimeoutError(error) || !outcomeUnknown(error, attempt)) throw error;
+    throw unknownOutcome(error);
   }
+}
+
+/** The error that tells the saga runner a step's effect may be in place (see {@link ambiguousAsUnknown}). */
+export function unknownOutcome(error: unknown): TimeoutError {
+  return new TimeoutError(0, `Outcome unknown: ${(error as Error)?.message ?? String(error)}`, {
+    cause: error,
+  });
 }

@@ -7,6 +7,7 @@
  */
 import { type Clock, systemClock } from '@trellis/core';
 import type { BusObserver } from '@trellis/messaging';
+import { OpsApi } from '@trellis/ops';
 import {
   busMetricsObserver,
   createLogger,
@@ -20,7 +21,6 @@ import {
   type ServiceOptions,
   type TypedClient,
 } from '@trellis/service';
-import { OpsApi } from '@trellis/ops';
 import type { Logger } from 'pino';
 import type { ServiceName } from '../registry.js';
 import { type Backend, type BackendLocation, openBackend, sqliteFileOf } from './backend.js';

@@ -26,7 +26,7 @@ import type { inventoryApi } from '../../contracts/inventory.js';
 import type { paymentsApi } from '../../contracts/payments.js';
 import type { shippingApi } from '../../contracts/shipping.js';
 import type { ServiceIdentity } from '../../platform/identity.js';
-import { upstreamCode } from '../../platform/remote-code.js';
+import { ambiguousAsUnknown, unknownOutcome, upstreamCode } from '../../platform/remote-code.js';
 import type { OrderRepository } from './order-repository.js';
 
 /** The saga's input (checkpointed: no card data, only the payment method id). */
@@ -172,9 +172,12 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
       timeoutMs: 10_000,
       execute: async (ctx) => {
         const reservation = await as(ctx, () =>
-          inventory.reserve(
-            { body: { orderId: ctx.orderId, items: ctx.items } },
-            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+          ambiguousAsUnknown(
+            ctx.saga.attempt,
+            inventory.reserve(
+              { body: { orderId: ctx.orderId, items: ctx.items } },
+              { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+            ),
           ),
         );
         return { reservationId: reservation.id };
@@ -196,25 +199,29 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
         await unlessCancelRequested(ctx);
         const charge = await as(ctx, () =>
           keepUpstreamCode(
-            payments.charge(
-              {
-                body: {
-                  orderId: ctx.orderId,
-                  customerId: ctx.customerId,
-                  amountCents: ctx.totalCents,
-                  currency: 'EUR',
-                  paymentMethod: ctx.paymentMethod,
+            ambiguousAsUnknown(
+              ctx.saga.attempt,
+              payments.charge(
+                {
+                  body: {
+                    orderId: ctx.orderId,
+                    customerId: ctx.customerId,
+                    amountCents: ctx.totalCents,
+                    currency: 'EUR',
+                    paymentMethod: ctx.paymentMethod,
+                  },
                 },
-              },
-              { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+                { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+              ),
             ),
           ),
         );
-        await orders.update(
-          ctx.orderId,
-          (o) => o.markPaid(charge.id, charge.amountCents, deps.now()),
-          meta(ctx),
-        );
+        // The card is charged: whatever fails from here on, the refund must run.
+        await orders
+          .update(ctx.orderId, (o) => o.markPaid(charge.id, charge.amountCents, deps.now()), meta(ctx))
+          .catch((error: unknown) => {
+            throw unknownOutcome(error);
+          });
         return { paymentId: charge.id };
       },
       compensate: async (ctx) => {
@@ -242,9 +249,12 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
       execute: async (ctx) => {
         await unlessCancelRequested(ctx);
         const shipment = await as(ctx, () =>
-          shipping.createShipment(
-            { body: { orderId: ctx.orderId, address: ctx.shippingAddress, items: ctx.items } },
-            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+          ambiguousAsUnknown(
+            ctx.saga.attempt,
+            shipping.createShipment(
+              { body: { orderId: ctx.orderId, address: ctx.shippingAddress, items: ctx.items } },
+              { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+            ),
           ),
         );
         return { shipmentId: shipment.id, trackingNumber: shipment.trackingNumber };

@@ -135,10 +135,11 @@ export class ChargeDesk {
   ): Promise<{ charge: StoredCharge | undefined; refundedCents: number }> {
     let charge = await this.store.chargeByKey(chargeKey);
     if (!charge) {
-      if (await this.store.voidKey(chargeKey))
-        return { charge: await this.store.chargeByKey(chargeKey), refundedCents: 0 };
+      // Nothing was charged with this key: leave a tombstone (there is no charge to show).
+      if (await this.store.voidKey(chargeKey)) return { charge: undefined, refundedCents: 0 };
       charge = (await this.store.chargeByKey(chargeKey)) as StoredCharge;
     }
+    if (charge.status === 'voided' && charge.orderId === '') return { charge: undefined, refundedCents: 0 };
     if (charge.status === 'pending' && this.options.clock.now() - charge.updatedAt < this.abandonAfterMs) {
       throw new ChargeInProgressError(chargeKey);
     }
