@@ -170,7 +170,7 @@ export const gatewayConfigSchema = z
     requestTimeoutMs: positiveInt.default(30_000),
     /** Headers must arrive within this (slowloris). */
     headersTimeoutMs: positiveInt.default(10_000),
-    keepAliveTimeoutMs: positiveInt.default(5_000),
+    keepAliveTimeoutMs: positiveInt.default(72_000),
     /** Internal identity token for upstreams (see @trellis/service internal auth). */
     identity: z
       .object({
