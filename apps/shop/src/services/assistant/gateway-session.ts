@@ -47,6 +47,8 @@ const RENEW_BEFORE_MS = 5 * 60_000;
 export class GatewaySession {
   private token: string;
   private expiresAt: number;
+  /** Times the token was renewed by logging in again. */
+  renewals = 0;
 
   private constructor(
     private readonly env: McpStdioEnv,
@@ -82,6 +84,7 @@ export class GatewaySession {
       const renewed = await login(this.env, this.clock);
       this.token = renewed.token;
       this.expiresAt = renewed.expiresAt;
+      this.renewals++;
     }
     return { authorization: `Bearer ${this.token}` };
   }
@@ -92,9 +95,8 @@ export class GatewaySession {
    * Throws `UnauthorizedError` when the gateway refuses the token.
    */
   async user(): Promise<UserIdentity> {
-    const res = await fetch(`${base(this.env)}/api/users/me`, {
+    const res = await call(this.env, '/api/users/me', {
       headers: { ...(await this.headers()), accept: 'application/json' },
-      signal: AbortSignal.timeout(10_000),
     });
     if (res.status === 401) throw new UnauthorizedError('The shop refused the token (expired or invalid)');
     if (!res.ok) throw new Error(`GET /api/users/me answered ${res.status}`);
@@ -112,12 +114,22 @@ function base(env: McpStdioEnv): string {
   return env.TRELLIS_SHOP_URL.replace(/\/+$/, '');
 }
 
+/** `fetch`, with an unreachable gateway reported as such (not as a bare "fetch failed"). */
+async function call(env: McpStdioEnv, path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(`${base(env)}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new Error(`Cannot reach the shop at ${base(env)} (${why}); is it running?`, { cause: error });
+  }
+}
+
 async function login(env: McpStdioEnv, clock: Clock): Promise<{ token: string; expiresAt: number }> {
-  const res = await fetch(`${base(env)}/api/auth/login`, {
+  const res = await call(env, '/api/auth/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ email: env.TRELLIS_SHOP_EMAIL, password: env.TRELLIS_SHOP_PASSWORD }),
-    signal: AbortSignal.timeout(10_000),
   });
   if (res.status === 401 || res.status === 400) {
     throw new UnauthorizedError(`The shop refused the login of ${env.TRELLIS_SHOP_EMAIL}`);
