@@ -54,6 +54,7 @@ export {
   remoteTarget,
   type TargetAnswer,
 } from './ops-targets.js';
+export { FilteringSpanRecorder, isHousekeepingSpan } from './span-filter.js';
 export { type StaticOptions, serveStatic } from './static-files.js';
-export { parseTraceparent, sagaSpanObserver, tracedHandler } from './trace-hooks.js';
+export { parseTraceparent, tracedHandler, tracedSaga } from './trace-hooks.js';
 export { WebhookNotifier, type WebhookNotifierOptions } from './webhook-notifier.js';

@@ -10,11 +10,12 @@ import { type Clock, NotFoundError, systemClock } from '@trellis/core';
 import type { EventStore } from '@trellis/eventstore';
 import type { DeadLetterStore } from '@trellis/messaging';
 import { SagaInspector, type SagaStore } from '@trellis/saga';
-import { type Route, route, type Service, SpanRecorder } from '@trellis/service';
+import { type RecordedSpan, type Route, route, type Service } from '@trellis/service';
 import { BreakerBoard } from './breaker-board.js';
 import { ConsumerFaults } from './consumer-faults.js';
 import { OpsCapabilityMissingError } from './errors.js';
 import { opsApi } from './ops-contract.js';
+import { FilteringSpanRecorder } from './span-filter.js';
 import { eventView, findTraces, traceIdOf } from './views.js';
 
 /** Options of {@link OpsApi}. */
@@ -58,7 +59,8 @@ export interface OpsCapabilities {
  */
 export class OpsApi {
   readonly board: BreakerBoard;
-  readonly recorder: SpanRecorder;
+  /** Spans of this process for trace waterfalls (probes, scrapes and ops calls are not kept). */
+  readonly recorder: FilteringSpanRecorder;
   readonly faults = new ConsumerFaults();
   readonly service: string;
   readonly instance: string;
@@ -78,7 +80,13 @@ export class OpsApi {
     this.instance = options.instance ?? options.service;
     this.startedAt = this.clock.now();
     this.board = new BreakerBoard({ clock: this.clock });
-    this.recorder = new SpanRecorder({ capacity: options.spanCapacity ?? 10_000 });
+    this.recorder = new FilteringSpanRecorder({ capacity: options.spanCapacity ?? 10_000 });
+  }
+
+  /** Keeps spans for which `predicate` is true out of the recorder (e.g. the console's own traffic). */
+  hideSpans(predicate: (span: RecordedSpan) => boolean): this {
+    this.recorder.hide(predicate);
+    return this;
   }
 
   /** The service whose health and lifecycle `/ops/info` reports; closes the board with it. */

@@ -1,15 +1,15 @@
 /**
  * Spans for the parts of a trace that the HTTP runtime does not see: bus consumers and saga
  * steps. A consumer span joins the publisher's trace through the message's `traceparent`; a
- * saga step becomes a span under the trace the saga was started in, recorded when the step
- * finishes (its start is its end minus its duration). Both land in the process's span
- * recorder, so the console's waterfall shows gateway → service → bus → saga steps.
+ * saga step runs inside a span under the trace the saga was started in (restored from the
+ * saga's stored trace context, so it holds after a crash too). Both land in the process's span
+ * recorder, so the console's waterfall shows gateway → service → saga steps → the services
+ * they call → bus consumers.
  */
 
-import { randomBytes } from 'node:crypto';
 import type { MessageHandler } from '@trellis/messaging';
-import type { SagaObserver } from '@trellis/saga';
-import type { RecordedSpan, SpanRecorder, Tracing } from '@trellis/service';
+import type { SagaDefinition, SagaRunInfo, SagaStep } from '@trellis/saga';
+import type { Carrier, Tracing } from '@trellis/service';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
@@ -42,53 +42,45 @@ export function tracedHandler<P>(
 }
 
 /**
- * A saga observer that records one span per finished step (and compensation) into
- * `recorder`, under the saga's trace. Steps of a saga started without a `traceparent` get a
- * trace of their own, keyed by the saga id, so its waterfall still exists.
+ * The same saga with every step and compensation run inside an INTERNAL span
+ * (`saga <name> <phase> <step>`, one per attempt) under the trace the saga was started in:
+ * the step's calls to other services become its children, events it appends carry its
+ * `traceparent`, and a saga resumed after a crash — by another worker, outside any request —
+ * still lands in the waterfall of the request that started it. Register the returned
+ * definition (not the original) with the runner. Without tracing it returns `definition`.
+ *
+ * @example
+ * ```ts
+ * const saga = tracedSaga(service.tracing, placeOrderSaga(deps));
+ * runner.register(saga);
+ * await runner.start(saga, input, { trace: { traceparent: currentTraceparent() } });
+ * ```
  */
-export function sagaSpanObserver(
-  recorder: SpanRecorder,
-  service: string,
-  now = () => Date.now(),
-): SagaObserver {
-  const fallback = new Map<string, string>();
-  const traceOf = (sagaId: string, traceparent: string | undefined) => {
-    const parsed = parseTraceparent(traceparent);
-    if (parsed) return parsed;
-    let traceId = fallback.get(sagaId);
-    if (!traceId) {
-      traceId = randomBytes(16).toString('hex');
-      fallback.set(sagaId, traceId);
-      if (fallback.size > 10_000) fallback.delete(fallback.keys().next().value as string);
-    }
-    return { traceId, spanId: undefined };
-  };
-  return {
-    stepFinished(e) {
-      const { traceId, spanId } = traceOf(e.sagaId, e.trace.traceparent);
-      const end = now();
-      const span: RecordedSpan = {
-        traceId,
-        spanId: randomBytes(8).toString('hex'),
-        parentSpanId: spanId,
-        name: `saga ${e.saga} ${e.phase} ${e.step}`,
-        kind: 'internal',
-        service,
-        startMs: end - e.durationMs,
-        durationMs: e.durationMs,
-        status: e.outcome === 'ok' ? 'ok' : 'error',
-        statusMessage: e.outcome === 'ok' ? undefined : e.outcome,
-        attributes: {
-          'trellis.saga.name': e.saga,
-          'trellis.saga.id': e.sagaId,
-          'trellis.saga.step': e.step,
-          'trellis.saga.phase': e.phase,
-          'trellis.saga.attempts': e.attempts,
-          ...(e.trace.correlationId ? { 'trellis.correlation_id': e.trace.correlationId } : {}),
-        },
-        events: [],
-      };
-      recorder.record(span);
-    },
-  };
+export function tracedSaga<D extends Pick<SagaDefinition, 'name' | 'steps'>>(
+  tracing: Tracing | undefined,
+  definition: D,
+): D {
+  if (!tracing?.recording) return definition;
+  const steps = definition.steps.map((step): SagaStep<never> => {
+    const run =
+      (phase: 'execute' | 'compensate', fn: (ctx: never) => unknown) => (ctx: { saga: SagaRunInfo }) =>
+        tracing.saga(
+          definition.name,
+          step.name,
+          (span) => {
+            span.setAttribute('trellis.saga.attempt', ctx.saga.attempt);
+            if (ctx.saga.trace.correlationId)
+              span.setAttribute('trellis.correlation_id', ctx.saga.trace.correlationId);
+            return fn(ctx as never);
+          },
+          { phase, sagaId: ctx.saga.id, carrier: ctx.saga.trace as Carrier },
+        );
+    const compensate = step.compensate;
+    return {
+      ...step,
+      execute: run('execute', step.execute.bind(step)),
+      ...(compensate ? { compensate: run('compensate', compensate.bind(step)) } : {}),
+    };
+  });
+  return { ...definition, steps } as D;
 }
