@@ -26,6 +26,9 @@ import {
 import type { Logger } from 'pino';
 import { runnableSlots } from '../registry.js';
 
+/** The gateway upstream the console host is registered as (see `gateway-config.ts`). */
+export const CONSOLE_UPSTREAM = 'console';
+
 /** Options of {@link startOpsConsole}. */
 export interface OpsConsoleOptions {
   /** Instance URLs per service (`SHOP_UPSTREAMS`); reserved slots are left out. */
@@ -50,6 +53,8 @@ export interface OpsConsole {
 /** Builds the app if needed, starts the aggregator and listens on a free loopback port. */
 export async function startOpsConsole(o: OpsConsoleOptions): Promise<OpsConsole> {
   const dist = await ensureConsoleBuilt();
+  // The console's own page loads and polls are not traces anyone wants to look at.
+  o.gateway.ops.hideSpans((span) => span.attributes['trellis.upstream'] === CONSOLE_UPSTREAM);
   const runnable = new Set(runnableSlots().map((s) => s.name as string));
   const targets: OpsTarget[] = [localTarget({ ops: o.gateway.ops, metrics: () => o.gateway.metrics.text() })];
   for (const [service, urls] of Object.entries(o.upstreams)) {

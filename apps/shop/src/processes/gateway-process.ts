@@ -21,6 +21,8 @@ const schema = shopConfigSchema
     RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(100),
     /** Alert notifications of the ops console (Alertmanager webhook format). */
     OPS_WEBHOOK_URL: z.url().optional(),
+    /** Serves the gateway's own `/metrics` (and `/upstreams`) on this port, for Prometheus. */
+    GATEWAY_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   });
 const config = loadConfigOrExit(schema);
 
@@ -48,7 +50,11 @@ const gateway = createGateway({
   metrics,
   recorder: gatewayOps.recorder,
 });
-const url = await gateway.listen({ port: config.PORT, host: config.HOST });
+const url = await gateway.listen({
+  port: config.PORT,
+  host: config.HOST,
+  ...(config.GATEWAY_ADMIN_PORT !== undefined ? { adminPort: config.GATEWAY_ADMIN_PORT } : {}),
+});
 gateway.logger.info({ url, startupMs: Math.round(process.uptime() * 1000) }, 'gateway ready');
 
 let stopping = false;

@@ -1,7 +1,8 @@
 /**
  * The notifications service: a choreography consumer. It reacts to order lifecycle events on
  * the bus (consumer group `notifications`, through the inbox, so each event notifies once)
- * and keeps the customer's notifications; nobody calls it to send one.
+ * and keeps the customer's notifications; nobody calls it to send one. It relays its outbox,
+ * which is where replayed dead letters go.
  */
 import { UnauthorizedError } from '@trellis/core';
 import { type Message, withInbox } from '@trellis/messaging';
@@ -63,6 +64,15 @@ export async function build(ctx: ShopContext): Promise<Service> {
     ),
     { group: NOTIFICATIONS_GROUP, concurrency: 16, from: 'all' },
   );
+  // Replaying a dead letter writes it back into this database's outbox (in distributed mode
+  // the dead letters live here), so this service publishes its outbox like any event writer.
+  const { startRelay } = await ctx.backend.outbox();
+  const relay = startRelay(bus, {
+    onError: (error) => ctx.logger.warn({ err: error }, 'outbox relay batch failed'),
+  });
+  ctx.metrics.outboxBacklog(() => relay.backlog());
+  service.onFlush('outbox', () => relay.flush());
+  service.onClose('outbox relay', () => relay.stop());
   service.onClose('notifications consumer', () => subscription.close());
   return service;
 }

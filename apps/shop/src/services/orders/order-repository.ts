@@ -4,6 +4,7 @@
  */
 import type { SqlTransaction } from '@trellis/core';
 import { type EventStore, isConcurrencyError, type SnapshotStore } from '@trellis/eventstore';
+import { currentTraceparent } from '@trellis/service';
 import { OrderAggregate } from './order-aggregate.js';
 
 /** Orders on an event store. */
@@ -24,9 +25,15 @@ export class OrderRepository {
     metadata: { correlationId?: string },
     tx?: SqlTransaction,
   ): Promise<void> {
+    // The active trace (a saga step's span) rides along to the bus, so consumers join it.
+    const traceparent = currentTraceparent();
     await order.save(this.events, {
       snapshots: this.snapshots,
-      metadata: { userId: order.state.customerId ?? undefined, ...metadata },
+      metadata: {
+        userId: order.state.customerId ?? undefined,
+        ...(traceparent ? { traceparent } : {}),
+        ...metadata,
+      },
       ...(tx ? { tx } : {}),
     });
   }

@@ -6,7 +6,7 @@
  */
 import { ForbiddenError, isAbortedError, NotFoundError, UnauthorizedError } from '@trellis/core';
 import { outboxAppendHook, withInbox } from '@trellis/messaging';
-import { sagaSpanObserver, tracedHandler } from '@trellis/ops';
+import { tracedHandler, tracedSaga } from '@trellis/ops';
 import { combineObservers, SagaRunner } from '@trellis/saga';
 import {
   type Identity,
@@ -62,13 +62,9 @@ export async function build(ctx: ShopContext): Promise<Service> {
     clock,
     worker: `orders-${ctx.config.SHOP_REPLICA}`,
     deadLetters,
-    observer: combineObservers(
-      sagaMetricsObserver(ctx.metrics),
-      sagaSpanObserver(ctx.ops.recorder, 'orders'),
-      {
-        sagaFailed: (e) => logger.error({ sagaId: e.sagaId, step: e.step }, 'saga failed: needs attention'),
-      },
-    ),
+    observer: combineObservers(sagaMetricsObserver(ctx.metrics), {
+      sagaFailed: (e) => logger.error({ sagaId: e.sagaId, step: e.step }, 'saga failed: needs attention'),
+    }),
   });
   ctx.metrics.sagaStates(async () =>
     Object.entries(await sagas.countByStatus()).map(([state, count]) => ({
@@ -176,6 +172,8 @@ export async function build(ctx: ShopContext): Promise<Service> {
     sagas,
     now: () => new Date(clock.now()).toISOString(),
   });
+  // Each step and compensation runs in its own span under the order's trace (after a crash too).
+  deps.saga = tracedSaga(service.tracing, deps.saga);
   runner.register(deps.saga);
 
   // Choreography: the read model follows the order events on the bus, effectively once.
