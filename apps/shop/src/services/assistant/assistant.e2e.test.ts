@@ -124,11 +124,29 @@ describe('the assistant through the gateway', () => {
 
     const runs = await alice.get<{ runs: Array<{ id: string; status: string }> }>('/api/assistant/runs');
     expect(runs.body.runs[0]).toMatchObject({ id: res.body.runId, status: 'completed' });
-    const record = await alice.get<{ messages: unknown[]; steps: unknown[]; userId: string }>(
+    const record = await alice.get<{ steps: unknown[]; userId: string; traceId: string }>(
       `/api/assistant/runs/${res.body.runId}`,
     );
     expect(record.body).toMatchObject({ userId: aliceId });
     expect(record.body.steps).toHaveLength(3);
+
+    // One trace from the gateway through the agent (a span per model and tool call) into the
+    // services the tools called, as the ops console shows it.
+    const admin = await t.login('admin');
+    const trace = await eventually(async () => {
+      const r = await admin.get<{ spans: Array<{ service: string; name: string }> }>(
+        `/api/ops/traces/${record.body.traceId}`,
+      );
+      const services = new Set(r.body.spans?.map((x) => x.service));
+      return ['orders', 'catalog', 'inventory'].every((x) => services.has(x)) && r.body.spans;
+    });
+    const names = trace.map((x) => x.name);
+    expect(names).toContain('invoke_agent shop-assistant');
+    expect(names.filter((n) => n === 'chat gpt-simulated')).toHaveLength(3);
+    expect(names).toEqual(
+      expect.arrayContaining(['execute_tool search_orders', 'execute_tool stock_lookup']),
+    );
+    expect(new Set(trace.map((x) => x.service))).toContain('gateway');
     // Another user cannot read it.
     const { api: other } = await t.signup();
     expect((await other.get(`/api/assistant/runs/${res.body.runId}`)).status).toBe(404);
@@ -200,10 +218,26 @@ describe('the assistant through the gateway', () => {
     const paused = await chat(mallory, `Cancel order ${aliceOrder.id}.`);
     expect(paused.body).toMatchObject({ status: 'awaiting_approval' });
     const approvals = paused.body.approvals ?? [];
-    const resumed = await mallory.post<RunBody>(`/api/assistant/runs/${paused.body.runId}/approvals`, {
-      decisions: approvals.map((a) => ({ approvalId: a.id, approve: true })),
+    // Approved and resumed as a stream (approvals work the same when streaming).
+    const resumed = await fetch(
+      `${t.shop.topology.gatewayUrl}/api/assistant/runs/${paused.body.runId}/approvals`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${mallory.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          decisions: approvals.map((a) => ({ approvalId: a.id, approve: true })),
+          stream: true,
+        }),
+      },
+    );
+    const frames = await readSse(resumed);
+    const toolResult = frames.find((f) => f.event === 'tool-result')?.data as {
+      result: { errorCode?: string };
+    };
+    expect(toolResult.result.errorCode).toBe('NOT_FOUND');
+    expect((frames.at(-1)?.data as { result: RunBody } | undefined)?.result).toMatchObject({
+      status: 'completed',
     });
-    expect(resumed.body).toMatchObject({ status: 'completed' });
     expect(sentToolResults(sent().at(-1) as Body)[0]).toMatchObject({ errorCode: 'NOT_FOUND' });
     expect((await alice.get<OrderBody>(`/api/orders/${aliceOrder.id}`)).body.status).toBe(aliceOrder.status);
     expect(malloryId).not.toBe(aliceId);
