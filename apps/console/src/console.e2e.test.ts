@@ -1,121 +1,41 @@
 /**
  * The console in a real browser against a real shop: `npm start`'s entry point in a child
  * process (embedded mode, free ports, a temporary data directory), Debian's Chromium driven
- * by playwright-core. An operator logs in, sees every instance healthy, makes the card
- * processor fail and watches its breaker open, finds the compensated saga and its timeline,
- * and replays a dead letter that then gets handled. Screenshots go to test-artifacts/console.
+ * by playwright-core. An operator logs in and sees every instance of the topology healthy,
+ * follows an order's trace across gateway, orders, the saga's calls and the bus consumers,
+ * makes the card processor fail and watches its breaker open, finds the compensated saga and
+ * its timeline, and replays a dead letter that then gets handled. Every wait is a condition
+ * (no fixed sleeps), with room for a loaded two-core CI machine. Screenshots go to
+ * test-artifacts/console.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, repo, type ShopProcess, startShopProcess } from './e2e/shop-process.js';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const artifacts = join(repo, 'test-artifacts', 'console');
 const CHROMIUM = '/usr/bin/chromium';
-const ADDRESS = {
-  name: 'Alice Example',
-  line1: 'Keizersgracht 1',
-  city: 'Amsterdam',
-  postalCode: '1015 AA',
-  country: 'NL',
-};
+/** Patience for what the UI shows after the system did it (polls every 2–3 s, busy CI). */
+const UI = { timeout: 30_000 };
 
 if (process.env.CI === 'true' && !existsSync(CHROMIUM)) {
   throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
 }
 
-async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe.skipIf(!existsSync(CHROMIUM))('ops console in Chromium against the running shop', () => {
-  let shop: ChildProcess;
-  let dataDir: string;
-  let gateway: string;
-  let secrets: { demo: { alice: string; admin: string } };
+  let shop: ShopProcess;
   let browser: BrowserContext;
   let page: Page;
   let profile: string;
+  let tracedOrder: string;
 
-  const api = async (method: string, path: string, token?: string, body?: unknown, key?: string) => {
-    const res = await fetch(`${gateway}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(key ? { 'idempotency-key': key } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> };
-  };
-  const login = async (who: 'alice' | 'admin') =>
-    (
-      await api('POST', '/api/auth/login', undefined, {
-        email: `${who}@example.com`,
-        password: secrets.demo[who],
-      })
-    ).body.token as string;
-  const placeOrder = async (token: string) =>
-    api(
-      'POST',
-      '/api/orders',
-      token,
-      {
-        items: [{ productId: 'p-espresso-beans', quantity: 1 }],
-        paymentMethod: 'pm_card_visa',
-        shippingAddress: ADDRESS,
-      },
-      `e2e-${Date.now()}-${Math.random()}`,
-    );
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'trellis-console-e2e-'));
-    shop = spawn(
-      process.execPath,
-      [
-        '--conditions=source',
-        '--import',
-        'tsx',
-        'apps/shop/src/main.ts',
-        '--data-dir',
-        dataDir,
-        '--port',
-        '0',
-        '--port-base',
-        '0',
-      ],
-      { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } },
-    );
-    let output = '';
-    shop.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    shop.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await eventually(
-      async () =>
-        output.includes('is running') || (shop.exitCode !== null && Promise.reject(new Error(output))),
-      150_000,
-    );
-    gateway = (JSON.parse(readFileSync(join(dataDir, 'topology.json'), 'utf8')) as { gatewayUrl: string })
-      .gatewayUrl;
-    secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'));
+    shop = await startShopProcess();
     profile = mkdtempSync(join(tmpdir(), 'trellis-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -133,116 +53,193 @@ describe.skipIf(!existsSync(CHROMIUM))('ops console in Chromium against the runn
       ],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
-  }, 180_000);
+    page.setDefaultTimeout(UI.timeout);
+  }, 240_000);
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
-    if (shop && shop.exitCode === null) {
-      const exited = new Promise((r) => shop.once('exit', r));
-      shop.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-      if (shop.exitCode === null) shop.kill('SIGKILL');
-    }
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await shop?.stop();
     if (profile) rmSync(profile, { recursive: true, force: true });
   }, 60_000);
 
-  it('refuses a customer and lets an admin in, with every instance healthy', async () => {
-    await page.goto(`${gateway}/console/`);
+  it('refuses a customer and lets an admin in, with every instance of the topology healthy', async () => {
+    await page.goto(`${shop.gateway}/console/`);
     await page.fill('input[name=email]', 'alice@example.com');
-    await page.fill('input[name=password]', secrets.demo.alice);
+    await page.fill('input[name=password]', shop.secrets.demo.alice);
     await page.click('button[type=submit]');
-    await expect.poll(() => page.textContent('.login .error')).toContain('administrators only');
-    expect((await api('GET', '/api/ops/overview', await login('alice'))).status).toBe(403);
+    await expect.poll(() => page.textContent('.login .error'), UI).toContain('administrators only');
+    expect((await shop.api('GET', '/api/ops/overview', await shop.login('alice'))).status).toBe(403);
 
     await page.fill('input[name=email]', 'admin@example.com');
-    await page.fill('input[name=password]', secrets.demo.admin);
+    await page.fill('input[name=password]', shop.secrets.demo.admin);
     await page.click('button[type=submit]');
+    // One row per service instance the shop started, and one for the gateway.
+    const expected = shop.topology.instances.length + 1;
     const rows = page.locator('table.services tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(8); // the 7 services and the gateway
-    await expect.poll(() => page.locator('tr[data-health="ready"]').count(), { timeout: 20_000 }).toBe(8);
+    await expect.poll(() => rows.count(), UI).toBe(expected);
+    await expect.poll(() => page.locator('tr[data-health="ready"]').count(), UI).toBe(expected);
+    for (const i of shop.topology.instances) {
+      const id = i.replica === 0 ? i.service : `${i.service}#${i.replica}`;
+      expect(await page.locator(`tr[data-instance="${id}"]`).getAttribute('data-health')).toBe('ready');
+    }
     await shot('1-services-healthy');
   });
 
-  it('shows the card-processor breaker opening when the payment simulator fails', async () => {
-    const admin = await login('admin');
-    const alice = await login('alice');
-    expect((await api('PUT', '/api/admin/processor', admin, { errorRate: 1 })).status).toBe(200);
+  it("opens an order's trace: gateway, orders, saga steps calling other services, bus consumers", async () => {
+    const alice = await shop.login('alice');
+    const order = await shop.placeOrder(alice);
+    expect([201, 202]).toContain(order.status);
+    tracedOrder = order.body.id as string;
+    await shop.orderReaches(alice, tracedOrder, 'shipped');
+    // The consumers have run once the customer's notifications are there.
     await eventually(async () => {
-      await placeOrder(alice);
-      const r = await api('GET', '/api/ops/breakers', admin);
+      const r = await shop.api('GET', `/api/notifications?orderId=${tracedOrder}`, alice);
+      return (r.body.items as unknown[]).length >= 3;
+    });
+
+    await page.goto(`${shop.gateway}/console/#/events/${tracedOrder}`);
+    await page.locator(`.stream[data-stream="${tracedOrder}"] tr[data-event="OrderShipped"]`).waitFor();
+    await page.locator('.stream a', { hasText: 'Trace' }).click();
+    const waterfall = page.locator('.waterfall');
+    await waterfall.waitFor();
+    const rows = waterfall.locator('.span-row');
+    await expect.poll(() => rows.count(), UI).toBeGreaterThan(10);
+    // The request as it entered: the gateway's span, the orders service's under it.
+    const gateway = waterfall.locator('.span-row[data-service="gateway"][data-kind="server"]');
+    await expect.poll(() => gateway.count(), UI).toBe(1);
+    const gatewayId = await gateway.getAttribute('data-span-id');
+    const ordersServer = waterfall.locator(`.span-row[data-service="orders"][data-parent-id="${gatewayId}"]`);
+    await expect.poll(() => ordersServer.getAttribute('data-kind'), UI).toBe('server');
+    // A saga step that called another service: step → client call → payments' server span.
+    const step = waterfall.locator('.span-row[data-span="saga place-order execute chargePayment"]');
+    const stepId = await step.getAttribute('data-span-id');
+    const call = waterfall.locator(`.span-row[data-kind="client"][data-parent-id="${stepId}"]`);
+    await expect.poll(() => call.count(), UI).toBe(1);
+    const callId = await call.getAttribute('data-span-id');
+    await expect
+      .poll(
+        () => waterfall.locator(`.span-row[data-service="payments"][data-parent-id="${callId}"]`).count(),
+        UI,
+      )
+      .toBe(1);
+    // Bus consumers in the same waterfall: notifications handling the step's OrderPaid event.
+    await expect
+      .poll(
+        () =>
+          waterfall
+            .locator(
+              `.span-row[data-kind="consumer"][data-service="notifications"][data-parent-id="${stepId}"]`,
+            )
+            .count(),
+        UI,
+      )
+      .toBeGreaterThanOrEqual(1);
+    expect(await waterfall.locator('.span-row[data-kind="consumer"]').count()).toBeGreaterThanOrEqual(4);
+    await step.locator('button.span-name').click();
+    await expect
+      .poll(() => waterfall.locator('.span-details').textContent(), UI)
+      .toContain('trellis.saga.id');
+    await shot('2-order-trace');
+
+    // The trace list shows requests, not the console's own polling or health probes.
+    await page.goto(`${shop.gateway}/console/#/traces`);
+    const roots = page.locator('table.traces tbody tr td:nth-child(2)');
+    await expect.poll(() => roots.count(), UI).toBeGreaterThan(0);
+    const names = await roots.allTextContents();
+    expect(names.filter((n) => /\/(ops|health|metrics)\b|^GET (ops|console)$/.test(n))).toEqual([]);
+  });
+
+  it('shows the card-processor breaker opening when the payment simulator fails', async () => {
+    const admin = await shop.login('admin');
+    const alice = await shop.login('alice');
+    expect((await shop.api('PUT', '/api/admin/processor', admin, { errorRate: 1 })).status).toBe(200);
+    await eventually(async () => {
+      await shop.placeOrder(alice);
+      const r = await shop.api('GET', '/api/ops/breakers', admin);
       const items = r.body.items as Array<{ name: string; state: string }>;
       return items.some((b) => b.name === 'card-processor' && b.state !== 'CLOSED');
-    }, 60_000);
-    await page.goto(`${gateway}/console/#/services`);
+    }, 90_000);
+    await page.goto(`${shop.gateway}/console/#/services`);
     const breaker = page.locator('tr[data-instance="payments"] li[data-breaker="card-processor"]');
-    await expect.poll(() => breaker.getAttribute('data-state'), { timeout: 15_000 }).toMatch(/OPEN/);
-    await expect.poll(() => breaker.locator('.transitions li').count()).toBeGreaterThan(0);
-    await shot('2-breaker-open');
+    await expect.poll(() => breaker.getAttribute('data-state'), UI).toMatch(/OPEN/);
+    await expect.poll(() => breaker.locator('.transitions li').count(), UI).toBeGreaterThan(0);
+    await shot('3-breaker-open');
   });
 
   it('finds the compensated saga and its timeline', async () => {
-    await page.goto(`${gateway}/console/#/sagas`);
+    await page.goto(`${shop.gateway}/console/#/sagas`);
     await page.selectOption('select[name=status]', 'compensated');
     const first = page.locator('table.sagas tbody tr[data-status="compensated"]').first();
-    await first.waitFor({ timeout: 15_000 });
+    await first.waitFor();
     await first.locator('a').click();
     const timeline = page.locator('.saga-timeline[data-status="compensated"]');
     await timeline.waitFor();
     await expect
-      .poll(() => timeline.locator('tr[data-step="chargePayment"]').getAttribute('data-status'))
+      .poll(() => timeline.locator('tr[data-step="chargePayment"]').getAttribute('data-status'), UI)
       .toBe('failed');
     await expect
-      .poll(() => timeline.locator('tr[data-step="reserveInventory"]').getAttribute('data-status'))
+      .poll(() => timeline.locator('tr[data-step="reserveInventory"]').getAttribute('data-status'), UI)
       .toBe('compensated');
-    expect(await timeline.locator('li[data-kind="saga_compensated"]').count()).toBe(1);
-    await shot('3-compensated-saga');
+    await expect.poll(() => timeline.locator('li[data-kind="saga_compensated"]').count(), UI).toBe(1);
+    await shot('4-compensated-saga');
   });
 
   it('replays a dead letter, which is then handled', async () => {
-    const admin = await login('admin');
-    const alice = await login('alice');
-    expect((await api('PUT', '/api/admin/processor', admin, { errorRate: 0 })).status).toBe(200);
-    // Let the breaker close again before placing the order whose events will dead-letter.
+    const admin = await shop.login('admin');
+    const alice = await shop.login('alice');
+    expect((await shop.api('PUT', '/api/admin/processor', admin, { errorRate: 0 })).status).toBe(200);
+    // Let the breaker close again (probes need calls) before the order whose events will dead-letter.
     await eventually(async () => {
-      const r = await api('GET', '/api/ops/breakers', admin);
-      return (
-        (r.body.items as Array<{ name: string; state: string }>).every(
-          (b) => b.name !== 'card-processor' || b.state === 'CLOSED',
-        ) || (await placeOrder(alice), false)
+      const r = await shop.api('GET', '/api/ops/breakers', admin);
+      const closed = (r.body.items as Array<{ name: string; state: string }>).every(
+        (b) => b.name !== 'card-processor' || b.state === 'CLOSED',
       );
-    }, 60_000);
-    expect((await api('PUT', '/api/ops/faults/notifications', admin, { mode: 'poison' })).status).toBe(200);
-    const order = await placeOrder(alice);
-    expect(order.body.status).toBe('shipped');
+      if (!closed) await shop.placeOrder(alice);
+      return closed;
+    }, 90_000);
+    expect((await shop.api('PUT', '/api/ops/faults/notifications', admin, { mode: 'poison' })).status).toBe(
+      200,
+    );
+    const order = await shop.placeOrder(alice);
     const orderId = order.body.id as string;
+    await shop.orderReaches(alice, orderId, 'shipped');
+    // OrderCreated, ItemAdded, OrderSubmitted, OrderPaid, OrderShipped: all dead-lettered.
     await eventually(async () => {
-      const r = await api('GET', '/api/ops/dead-letters?group=notifications', admin);
-      return (r.body.items as Array<{ key?: string }>).filter((d) => d.key === orderId).length >= 3;
-    });
-    expect((await api('DELETE', '/api/ops/faults/notifications', admin)).status).toBe(200);
-    const before = (await api('GET', `/api/notifications?orderId=${orderId}`, alice)).body.items as unknown[];
+      const r = await shop.api('GET', `/api/ops/dead-letters?group=notifications&key=${orderId}`, admin);
+      return (r.body.items as unknown[]).length >= 5;
+    }, 60_000);
+    expect((await shop.api('DELETE', '/api/ops/faults/notifications', admin)).status).toBe(200);
+    const before = (await shop.api('GET', `/api/notifications?orderId=${orderId}`, alice)).body
+      .items as unknown[];
 
-    await page.goto(`${gateway}/console/#/dead-letters`);
-    const rows = page.locator('table.dead-letters tr[data-group="notifications"]');
-    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
-    await rows.first().locator('a').click();
+    await page.goto(`${shop.gateway}/console/#/dead-letters`);
+    const rows = page.locator(`table.dead-letters tr[data-group="notifications"][data-key="${orderId}"]`);
+    await expect.poll(() => rows.count(), UI).toBeGreaterThanOrEqual(5);
+    const total = await rows.count();
+    // The OrderPaid event: one the customer is notified about.
+    await rows.and(page.locator('[data-topic="order.paid"]')).locator('a').click();
     const inspect = page.locator('.inspect');
     await inspect.waitFor();
-    expect(await inspect.textContent()).toContain('FAULT_INJECTED');
-    await shot('4-dead-letter');
-    const total = await rows.count();
+    await expect.poll(() => inspect.textContent(), UI).toContain('FAULT_INJECTED');
+    await shot('5-dead-letter');
     await inspect.locator('button', { hasText: 'Replay' }).click();
-    await expect.poll(() => page.textContent('[role=status]')).toContain('Replayed 1');
-    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(total - 1);
+    await expect.poll(() => page.textContent('[role=status]'), UI).toContain('Replayed 1');
+    await expect.poll(() => rows.count(), UI).toBe(total - 1);
     // Handled: the replayed event became a notification for the customer.
     await eventually(async () => {
-      const items = (await api('GET', `/api/notifications?orderId=${orderId}`, alice)).body
+      const items = (await shop.api('GET', `/api/notifications?orderId=${orderId}`, alice)).body
         .items as unknown[];
       return items.length === before.length + 1;
     });
     await page.locator('button', { hasText: 'Replay all' }).click();
-    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(0);
-    await shot('5-dead-letters-replayed');
+    await expect
+      .poll(() => page.locator('table.dead-letters tr[data-group="notifications"]').count(), UI)
+      .toBe(0);
+    await eventually(async () => {
+      const items = (await shop.api('GET', `/api/notifications?orderId=${orderId}`, alice)).body
+        .items as unknown[];
+      return items.length === 3; // submitted, paid, shipped
+    });
+    await shot('6-dead-letters-replayed');
   });
 });

@@ -131,6 +131,8 @@ export function DeadLettersPage({ selected }: { selected: string | undefined }) 
                 key={d.id}
                 data-dead-letter={d.id}
                 data-group={d.group}
+                data-key={d.key ?? ''}
+                data-topic={d.topic}
                 className={d.id === selected ? 'selected' : ''}
               >
                 <td>

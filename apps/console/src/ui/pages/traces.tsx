@@ -26,7 +26,9 @@ export function layout(spans: Span[]): Array<{ span: Span; depth: number }> {
 }
 
 function Waterfall({ traceId }: { traceId: string }) {
-  const { data, error } = usePoll(() => get<{ spans: Span[] }>(`/traces/${traceId}`), 0, [traceId]);
+  // Spans keep arriving while consumers and saga steps finish: reload until the trace is quiet.
+  const { data, error } = usePoll(() => get<{ spans: Span[] }>(`/traces/${traceId}`), 3000, [traceId]);
+  const [open, setOpen] = useState<string>();
   if (error) return <div className="error">{error}</div>;
   if (!data) return <p>Loading…</p>;
   if (data.spans.length === 0)
@@ -35,6 +37,7 @@ function Waterfall({ traceId }: { traceId: string }) {
   const end = Math.max(...data.spans.map((s) => s.startMs + s.durationMs));
   const total = Math.max(end - start, 0.001);
   const services = [...new Set(data.spans.map((s) => s.service))];
+  const selected = data.spans.find((s) => s.spanId === open);
   return (
     <div className="panel waterfall" data-trace={traceId}>
       <h3>
@@ -53,14 +56,23 @@ function Waterfall({ traceId }: { traceId: string }) {
       {layout(data.spans).map(({ span, depth }) => (
         <div
           key={span.spanId}
-          className={`span-row ${span.status === 'error' ? 'span-error' : ''}`}
+          className={`span-row ${span.status === 'error' ? 'span-error' : ''} ${open === span.spanId ? 'selected' : ''}`}
           data-span={span.name}
           data-service={span.service}
+          data-kind={span.kind}
+          data-span-id={span.spanId}
+          data-parent-id={span.parentSpanId ?? ''}
+          data-depth={depth}
           title={JSON.stringify(span.attributes, null, 1)}
         >
-          <div className="span-name" style={{ paddingLeft: `${depth * 14}px` }}>
+          <button
+            type="button"
+            className="span-name"
+            style={{ paddingLeft: `${depth * 14}px` }}
+            onClick={() => setOpen(open === span.spanId ? undefined : span.spanId)}
+          >
             <span className="muted">{span.service}</span> {span.name}
-          </div>
+          </button>
           <div className="span-track">
             <div
               className="span-bar"
@@ -74,6 +86,22 @@ function Waterfall({ traceId }: { traceId: string }) {
           <div className="span-ms num">{fmtDuration(span.durationMs)}</div>
         </div>
       ))}
+      {selected ? <SpanDetails span={selected} /> : null}
+    </div>
+  );
+}
+
+function SpanDetails({ span }: { span: Span }) {
+  return (
+    <div className="span-details" data-details={span.spanId}>
+      <h4>
+        {span.service} · {span.kind} · {span.name}{' '}
+        <span className="muted">
+          {fmtTime(span.startMs)} · {fmtDuration(span.durationMs)}
+        </span>
+      </h4>
+      {span.statusMessage ? <p className="error-text">{span.statusMessage}</p> : null}
+      <pre className="json">{JSON.stringify(span.attributes, null, 2)}</pre>
     </div>
   );
 }
