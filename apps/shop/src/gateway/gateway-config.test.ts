@@ -1,6 +1,6 @@
 import { gatewayConfigSchema } from '@trellis/gateway';
 import { describe, expect, it } from 'vitest';
-import { SHOP_ROUTES, shopGatewayConfig } from './gateway-config.js';
+import { ASSISTANT_RATE_LIMIT, SHOP_ROUTES, shopGatewayConfig } from './gateway-config.js';
 
 const settings = {
   upstreams: {
@@ -32,6 +32,11 @@ describe('the shop gateway configuration', () => {
       upstream: 'assistant',
       auth: 'required',
     });
+  });
+
+  it('gives the assistant a per-user budget of its own (its requests cost model calls)', () => {
+    const parsed = gatewayConfigSchema.parse(shopGatewayConfig(settings));
+    expect(parsed.routes.find((r) => r.name === 'assistant')?.rateLimit).toMatchObject(ASSISTANT_RATE_LIMIT);
   });
 
   it('keeps admin routes admin-only and public routes read-only', () => {

@@ -124,9 +124,16 @@ export const SHOP_ROUTES: ReadonlyArray<{
     methods: reads,
   },
   // The ops console (served by the gateway process itself): the app, and its API for admins.
-  { name: 'console', prefix: '/console', upstream: 'console', rewrite: '/console', auth: 'public', methods: reads },
+  {
+    name: 'console',
+    prefix: '/console',
+    upstream: 'console',
+    rewrite: '/console',
+    auth: 'public',
+    methods: reads,
+  },
   { name: 'ops', prefix: '/api/ops', upstream: 'console', rewrite: '/ops', auth: admin },
-  // Reserved for the assistant service (@trellis/agent): /api/assistant/* → assistant /assistant/*.
+  // The assistant (@trellis/agent; chat, runs, approvals, MCP): /api/assistant/* → assistant /assistant/*.
   {
     name: 'assistant',
     prefix: '/api/assistant',
@@ -135,6 +142,9 @@ export const SHOP_ROUTES: ReadonlyArray<{
     auth: 'required',
   },
 ];
+
+/** Every assistant request may cost model calls (money): a smaller budget per user. */
+export const ASSISTANT_RATE_LIMIT = { capacity: 60, refillPerSecond: 1, by: 'client' as const };
 
 /** Per-service request timeouts: placing an order waits for its saga (up to ORDER_WAIT_MS). */
 const TIMEOUTS: Record<string, number> = { orders: 30_000, assistant: 120_000 };
@@ -180,6 +190,7 @@ export function shopGatewayConfig(s: ShopGatewaySettings): GatewayConfigInput {
     ...(r.methods ? { methods: [...r.methods] as RouteConfig['methods'] } : {}),
     // Log-in and sign-up are limited per IP (password guessing), everything else per user.
     ...(r.name === 'auth' ? { rateLimit: { capacity: 20, refillPerSecond: 5, by: 'ip' as const } } : {}),
+    ...(r.name === 'assistant' ? { rateLimit: ASSISTANT_RATE_LIMIT } : {}),
   }));
   return {
     upstreams,
