@@ -45,6 +45,8 @@ export function banner(
     `      -H "idempotency-key: $(date +%s%N)" \\`,
     `      -d '{"items":[{"productId":"p-espresso-beans","quantity":1}],"paymentMethod":"pm_card_visa","shippingAddress":${address}}'`,
     `    curl -s ${gw}/api/orders -H "authorization: Bearer $TOKEN"`,
+    `    curl -s -X POST ${gw}/api/assistant/chat -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+    `      -d '{"message":"What did I order?"}'   ${dim('# the assistant (503 until a model is set: ANTHROPIC_API_KEY, OPENAI_API_KEY…)')}`,
     `    npm run load -- --orders 500 --concurrency 20     ${dim('# load + invariant check')}`,
     '',
     `  ${dim('Ctrl-C stops everything; the data survives a restart.')}`,
