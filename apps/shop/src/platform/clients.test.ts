@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClient, endpoint } from '@trellis/service';
+import { createClient, endpoint, type Service } from '@trellis/service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { upstreamClient } from './clients.js';
@@ -22,8 +22,10 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
+// A service's createClient without retries, so a test sees exactly one attempt per call.
 const host = {
-  createClient: (o: Parameters<typeof createClient>[0]) => createClient({ ...o, retry: false }),
+  createClient: ((o: Parameters<typeof createClient>[0]) =>
+    createClient({ ...o, retry: false })) as Service['createClient'],
 };
 
 describe('upstreamClient', () => {

@@ -154,11 +154,13 @@ export async function build(ctx: ShopContext): Promise<Service> {
     .provideReadModel('orders', (id) => readModel.get(id));
   deps.catalog = shopClient(ctx, service, 'catalog', catalogApi);
   deps.inventory = shopClient(ctx, service, 'inventory', inventoryApi, { retry: { maxAttempts: 2 } });
+  // The saga's clients make exactly one attempt per step attempt: the step retries by itself,
+  // and a client retry would hide whether the request was ever sent (see outcomeUnknown).
   deps.saga = placeOrderSaga({
-    inventory: deps.inventory,
+    inventory: shopClient(ctx, service, 'inventory', inventoryApi, { retry: false }),
     payments: shopClient(ctx, service, 'payments', paymentsApi, {
       timeoutMs: 10_000,
-      retry: { maxAttempts: 2 },
+      retry: false,
       // Payments saying "the card processor is unavailable" is payments working: not its failure.
       breaker: {
         failureThreshold: 5,
@@ -166,7 +168,7 @@ export async function build(ctx: ShopContext): Promise<Service> {
         isFailure: (e) => !isRemoteError(e) && !answeredUnavailable(e, ['PROCESSOR_UNAVAILABLE']),
       },
     }),
-    shipping: shopClient(ctx, service, 'shipping', shippingApi, { retry: { maxAttempts: 2 } }),
+    shipping: shopClient(ctx, service, 'shipping', shippingApi, { retry: false }),
     orders,
     identity: ctx.identity,
     sagas,

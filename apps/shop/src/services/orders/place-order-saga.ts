@@ -226,9 +226,11 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
       },
       compensate: async (ctx) => {
         const refund = await as(ctx, () =>
+          // No Idempotency-Key: a refund is idempotent by charge key, and a stored
+          // "still in progress, retry" answer would be replayed to every retry.
           payments.refund(
             { body: { chargeKey: ctx.executeIdempotencyKey, reason: 'order cancelled' } },
-            { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+            { signal: ctx.signal },
           ),
         );
         if (refund.refundedCents > 0 && refund.charge) {

@@ -32,7 +32,7 @@ export interface ChargeDeskOptions {
   clock: Clock;
   /** Per processor call. Default 3000 ms. */
   timeoutMs?: number;
-  /** A pending charge older than this is treated as abandoned (its caller crashed). Default 30 s. */
+  /** A pending charge older than this is treated as abandoned (its handler died): a charge takes at most the 3 s processor timeout. Default 15 s. */
   abandonAfterMs?: number;
 }
 
@@ -61,7 +61,7 @@ export class ChargeDesk {
       this.breaker,
       new TimeoutPolicy(options.timeoutMs ?? 3000, { strategy: 'cooperative', clock: options.clock }),
     );
-    this.abandonAfterMs = options.abandonAfterMs ?? 30_000;
+    this.abandonAfterMs = options.abandonAfterMs ?? 15_000;
   }
 
   /**
