@@ -40,7 +40,8 @@ let aliceId: string;
 let aliceOrder: OrderBody;
 
 beforeAll(async () => {
-  sim = await OpenAISimulator.start({ apiKey: 'sk-simulated' });
+  // Parallel tool calls arrive interleaved, piece by piece, as real providers may stream them.
+  sim = await OpenAISimulator.start({ apiKey: 'sk-simulated', interleaveToolCalls: true });
   t = await startTestShop({
     serviceEnv: {
       // The assistant's ordinary OpenAI configuration, pointed at the local simulator.
@@ -254,6 +255,26 @@ describe('the assistant through the gateway', () => {
     expect(resultValue<{ orders: Array<{ id: string }> }>(result).orders.map((o) => o.id)).toContain(
       aliceOrder.id,
     );
+  });
+
+  it('calls nothing when the user rejects the cancellation, and tells the model why', async () => {
+    const sent = requestsFrom();
+    sim.enqueue(call('cancel_order', { orderId: aliceOrder.id }), { text: 'Alright, I left it.' });
+    const paused = await chat(alice, `Cancel order ${aliceOrder.id}`);
+    expect(paused.body.status).toBe('awaiting_approval');
+    const rejected = await alice.post<RunBody>(`/api/assistant/runs/${paused.body.runId}/approvals`, {
+      decisions: (paused.body.approvals ?? []).map((a) => ({
+        approvalId: a.id,
+        approve: false,
+        reason: 'changed my mind',
+      })),
+    });
+    expect(rejected.body).toMatchObject({ status: 'completed', text: 'Alright, I left it.' });
+    const [result] = sentToolResults(sent().at(-1) as Body);
+    expect(result).toMatchObject({ name: 'cancel_order', errorCode: 'TOOL_REJECTED' });
+    expect(JSON.stringify(result?.value)).toContain('changed my mind');
+    const order = (await alice.get<OrderBody>(`/api/orders/${aliceOrder.id}`)).body;
+    expect(order).toMatchObject({ status: aliceOrder.status, cancelRequestedAt: null });
   });
 
   it('pauses for approval, survives an assistant restart, and cancels a real order once approved', async () => {
