@@ -17,7 +17,6 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Context, context } from '@opentelemetry/api';
 import {
   type Agent,
   createAgentRoutes,
@@ -30,7 +29,13 @@ import {
   type UserIdentity,
 } from '@trellis/agent';
 import { UnauthorizedError } from '@trellis/core';
-import { type Identity, type RequestContext, runWithRequestContext, type Service } from '@trellis/service';
+import {
+  type Identity,
+  type RequestContext,
+  runWithRequestContext,
+  type Service,
+  withRemoteContext,
+} from '@trellis/service';
 import { assistantUser } from './assistant-identity.js';
 
 /** What the edge serves. */
@@ -59,7 +64,8 @@ interface AssistantRequest {
     identity: Identity | undefined;
     identityToken: string | undefined;
     deadline: number | undefined;
-    traceContext: Context | undefined;
+    /** The request's server span (when tracing is on). */
+    span: { spanContext(): { traceId: string; spanId: string; traceFlags: number } } | undefined;
   };
 }
 interface AssistantReply {
@@ -178,5 +184,10 @@ async function inRequestContext(
     setStatus: () => {},
   };
   const run = () => runWithRequestContext(ctx, fn);
-  await (state.traceContext ? context.with(state.traceContext, run) : run());
+  // The request's server span becomes the parent of the agent's spans (and, through the
+  // tools' traceparent headers, of the services' spans).
+  const span = state.span?.spanContext();
+  const traceparent =
+    span && `00-${span.traceId}-${span.spanId}-${span.traceFlags.toString(16).padStart(2, '0')}`;
+  await (traceparent ? withRemoteContext({ traceparent }, run) : run());
 }
