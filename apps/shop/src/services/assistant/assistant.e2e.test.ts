@@ -135,9 +135,9 @@ describe('the assistant through the gateway', () => {
     // services the tools called, as the ops console shows it.
     const admin = await t.login('admin');
     const trace = await eventually(async () => {
-      const r = await admin.get<{ spans: Array<{ service: string; name: string }> }>(
-        `/api/ops/traces/${record.body.traceId}`,
-      );
+      const r = await admin.get<{
+        spans: Array<{ service: string; name: string; spanId: string; parentSpanId?: string; kind: string }>;
+      }>(`/api/ops/traces/${record.body.traceId}`);
       const services = new Set(r.body.spans?.map((x) => x.service));
       return ['orders', 'catalog', 'inventory'].every((x) => services.has(x)) && r.body.spans;
     });
@@ -148,6 +148,12 @@ describe('the assistant through the gateway', () => {
       expect.arrayContaining(['execute_tool search_orders', 'execute_tool stock_lookup']),
     );
     expect(new Set(trace.map((x) => x.service))).toContain('gateway');
+    // The agent's span hangs under the assistant's own server span for the request.
+    const invoke = trace.find((x) => x.name === 'invoke_agent shop-assistant');
+    expect(trace.find((x) => x.spanId === invoke?.parentSpanId)).toMatchObject({
+      service: 'assistant',
+      kind: 'server',
+    });
     // Another user cannot read it.
     const { api: other } = await t.signup();
     expect((await other.get(`/api/assistant/runs/${res.body.runId}`)).status).toBe(404);
