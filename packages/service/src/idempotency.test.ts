@@ -94,6 +94,16 @@ describe('Idempotency-Key', () => {
     expect(s.calls()).toBe(1);
   });
 
+  it('treats the same body in another key order as the same request (a body stored and reloaded)', async () => {
+    const s = await start();
+    const first = await post(s.url, { sku: 'a', qty: 1 }, { 'idempotency-key': 'key-order' });
+    const reordered = await post(s.url, { qty: 1, sku: 'a' }, { 'idempotency-key': 'key-order' });
+    expect(reordered.status).toBe(201);
+    expect(reordered.headers.get('idempotent-replayed')).toBe('true');
+    expect(await reordered.text()).toBe(await first.text());
+    expect(s.calls()).toBe(1);
+  });
+
   it('does not store a 5xx: the retry runs again and succeeds', async () => {
     const s = await start({ failFirst: true });
     const first = await post(s.url, { sku: 'a', qty: 1 }, { 'idempotency-key': 'key-3' });

@@ -39,11 +39,24 @@ const SKIP_HEADERS = new Set([
   'set-cookie',
 ]);
 
+/** JSON with object keys sorted: the same body re-serialised in another key order is the same request. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
+
 function fingerprint(request: FastifyRequest): string {
   const h = createHash('sha256');
   h.update(`${request.method} ${request.url}\n`);
+  // Canonical, not as sent: a retry whose body was stored and reloaded (PostgreSQL jsonb
+  // reorders keys) must still match its first attempt.
   if (request.body !== undefined)
-    h.update(typeof request.body === 'string' ? request.body : JSON.stringify(request.body));
+    h.update(typeof request.body === 'string' ? request.body : canonicalJson(request.body));
   return h.digest('base64url');
 }
 
