@@ -36,6 +36,7 @@ describe('remote failures', () => {
     expect(outcomeUnknown(reset)).toBe(true);
     expect(outcomeUnknown(new UpstreamError('x', 'answered 500', 500))).toBe(true);
     expect(outcomeUnknown(new RemoteError('x', 'IDEMPOTENCY_KEY_IN_PROGRESS', 'busy', 409))).toBe(true);
+    expect(outcomeUnknown(new RemoteError('x', 'IDEMPOTENCY_KEY_REUSED', 'other body', 422))).toBe(true);
     // A retry that could not be sent says nothing about the attempt before it.
     expect(outcomeUnknown(refused, 2)).toBe(true);
     expect(outcomeUnknown(open, 2)).toBe(true);

@@ -23,6 +23,8 @@ export function answeredUnavailable(error: unknown, codes: readonly string[]): b
   return isUpstreamError(error) && codes.includes(upstreamCode(error) ?? '');
 }
 
+const KEY_IN_DOUBT = new Set(['IDEMPOTENCY_KEY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED']);
+
 /** Answers after which the caller knows whether the call took effect (it did not). */
 const DEFINITE_UPSTREAM_CODES = new Set(['PROCESSOR_UNAVAILABLE']);
 
@@ -40,7 +42,9 @@ const DEFINITE_UPSTREAM_CODES = new Set(['PROCESSOR_UNAVAILABLE']);
 export function outcomeUnknown(error: unknown, attempt = 1): boolean {
   if (isValidationError(error)) return false;
   if (isCircuitBreakerOpenError(error) || notSent(error)) return attempt > 1;
-  if (isRemoteError(error)) return error.code === 'IDEMPOTENCY_KEY_IN_PROGRESS';
+  // The key is still running, or was used by an attempt that looked different: either way an
+  // earlier attempt with this key exists and may have acted.
+  if (isRemoteError(error)) return KEY_IN_DOUBT.has(error.code);
   if (isUpstreamError(error) && DEFINITE_UPSTREAM_CODES.has(upstreamCode(error) ?? '')) return false;
   return true;
 }

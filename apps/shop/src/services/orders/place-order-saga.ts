@@ -134,6 +134,19 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
   const as = <T>(ctx: { correlationId: string; signal: AbortSignal }, fn: () => Promise<T>) =>
     identity.run({ correlationId: ctx.correlationId, signal: ctx.signal }, fn);
   const meta = (ctx: { correlationId: string }) => ({ correlationId: ctx.correlationId });
+  // Request bodies are built field by field, not passed from the saga context: a context
+  // reloaded after a crash (PostgreSQL jsonb) has its keys in another order, and the body of
+  // a retried step must be the same request as its first attempt.
+  const lines = (ctx: { items: PlaceOrderInput['items'] }) =>
+    ctx.items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
+  const address = (a: PlaceOrderInput['shippingAddress']) => ({
+    name: a.name,
+    line1: a.line1,
+    ...(a.line2 === undefined ? {} : { line2: a.line2 }),
+    city: a.city,
+    postalCode: a.postalCode,
+    country: a.country,
+  });
   /**
    * A customer's cancellation stops the saga before a step acts: checked on a step's first
    * attempt only (a retry may follow an attempt that did act, and a failed step is not
@@ -175,7 +188,7 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
           ambiguousAsUnknown(
             ctx.saga.attempt,
             inventory.reserve(
-              { body: { orderId: ctx.orderId, items: ctx.items } },
+              { body: { orderId: ctx.orderId, items: lines(ctx) } },
               { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
             ),
           ),
@@ -254,7 +267,7 @@ export function placeOrderSaga(deps: PlaceOrderDeps) {
           ambiguousAsUnknown(
             ctx.saga.attempt,
             shipping.createShipment(
-              { body: { orderId: ctx.orderId, address: ctx.shippingAddress, items: ctx.items } },
+              { body: { orderId: ctx.orderId, address: address(ctx.shippingAddress), items: lines(ctx) } },
               { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
             ),
           ),
