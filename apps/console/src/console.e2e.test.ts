@@ -4,11 +4,14 @@
  * by playwright-core. An operator logs in and sees every instance of the topology healthy,
  * follows an order's trace across gateway, orders, the saga's calls and the bus consumers,
  * makes the card processor fail and watches its breaker open, finds the compensated saga and
- * its timeline, and replays a dead letter that then gets handled. Every wait is a condition
- * (no fixed sleeps), with room for a loaded two-core CI machine. Screenshots go to
- * test-artifacts/console.
+ * its timeline, sees the dead-letter alert in the banner, the alert list and at its webhook
+ * (a receiver on loopback, Alertmanager's format), and replays a dead letter that then gets
+ * handled. Every wait is a condition (no fixed sleeps), with room for a loaded two-core CI
+ * machine. Screenshots go to test-artifacts/console.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -30,12 +33,28 @@ describe.skipIf(!existsSync(CHROMIUM))('ops console in Chromium against the runn
   let page: Page;
   let profile: string;
   let tracedOrder: string;
+  let webhook: Server;
+  /** Bodies the shop's alert webhook received. */
+  const notified: Array<{
+    status: string;
+    alerts: Array<{ status: string; labels: Record<string, string> }>;
+  }> = [];
 
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
-    shop = await startShopProcess();
+    webhook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        notified.push(JSON.parse(body));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+    const hook = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`;
+    shop = await startShopProcess({ env: { OPS_WEBHOOK_URL: hook } });
     profile = mkdtempSync(join(tmpdir(), 'trellis-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -59,6 +78,7 @@ describe.skipIf(!existsSync(CHROMIUM))('ops console in Chromium against the runn
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
     await shop?.stop();
+    await new Promise((r) => (webhook ? webhook.close(r) : r(undefined)));
     if (profile) rmSync(profile, { recursive: true, force: true });
   }, 60_000);
 
@@ -212,6 +232,27 @@ describe.skipIf(!existsSync(CHROMIUM))('ops console in Chromium against the runn
     const before = (await shop.api('GET', `/api/notifications?orderId=${orderId}`, alice)).body
       .items as unknown[];
 
+    // New dead letters raise an alert: on every page's banner, in the alert list, at the webhook.
+    await page.goto(`${shop.gateway}/console/#/alerts`);
+    await expect
+      .poll(() => page.locator('.banner').textContent(), UI)
+      .toContain('New dead letters in notifications');
+    const alert = page.locator(
+      'table.alerts tr[data-alert="TrellisDeadLettersGrowing"][data-state="firing"]',
+    );
+    await expect.poll(() => alert.count(), UI).toBeGreaterThanOrEqual(1);
+    await eventually(async () =>
+      notified.some((n) =>
+        n.alerts.some(
+          (a) =>
+            a.status === 'firing' &&
+            a.labels.alertname === 'TrellisDeadLettersGrowing' &&
+            a.labels.group === 'notifications',
+        ),
+      ),
+    );
+    await shot('5-dead-letter-alert');
+
     await page.goto(`${shop.gateway}/console/#/dead-letters`);
     const rows = page.locator(`table.dead-letters tr[data-group="notifications"][data-key="${orderId}"]`);
     await expect.poll(() => rows.count(), UI).toBeGreaterThanOrEqual(5);
@@ -221,7 +262,7 @@ describe.skipIf(!existsSync(CHROMIUM))('ops console in Chromium against the runn
     const inspect = page.locator('.inspect');
     await inspect.waitFor();
     await expect.poll(() => inspect.textContent(), UI).toContain('FAULT_INJECTED');
-    await shot('5-dead-letter');
+    await shot('6-dead-letter');
     await inspect.locator('button', { hasText: 'Replay' }).click();
     await expect.poll(() => page.textContent('[role=status]'), UI).toContain('Replayed 1');
     await expect.poll(() => rows.count(), UI).toBe(total - 1);
@@ -240,6 +281,6 @@ describe.skipIf(!existsSync(CHROMIUM))('ops console in Chromium against the runn
         .items as unknown[];
       return items.length === 3; // submitted, paid, shipped
     });
-    await shot('6-dead-letters-replayed');
+    await shot('7-dead-letters-replayed');
   });
 });

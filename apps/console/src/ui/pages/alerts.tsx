@@ -37,6 +37,11 @@ function AlertRow({ a }: { a: Alert }) {
   );
 }
 
+/** `{{ $labels.service }}` → `‹service›`: a rule's summary before any alert fills it in. */
+function readable(template: string): string {
+  return template.replace(/\{\{\s*\$labels\.(\w+)\s*\}\}/g, '‹$1›');
+}
+
 export function AlertsPage() {
   const { data, error } = usePoll(
     () =>
@@ -78,8 +83,8 @@ export function AlertsPage() {
       <ul className="rules">
         {(data?.rules ?? []).map((r) => (
           <li key={r.name}>
-            <strong>{r.name}</strong> <span className={`badge sev-${r.severity}`}>{r.severity}</span> after{' '}
-            {fmtDuration(r.forMs) === '–' ? '0' : fmtDuration(r.forMs)}: {r.summary}
+            <strong>{r.name}</strong> <span className={`badge sev-${r.severity}`}>{r.severity}</span>{' '}
+            {r.forMs > 0 ? `after ${fmtDuration(r.forMs)}` : 'at once'}: {readable(r.summary)}
           </li>
         ))}
       </ul>
