@@ -1,7 +1,6 @@
-import { type Clock, ValidationError } from '@trellis/core';
+import { type Clock, uuidv7, ValidationError } from '@trellis/core';
 import { z } from 'zod';
 import type { DomainEvent, EventMetadata, ExpectedVersion, NewEvent } from './domain-event.js';
-import { eventId } from './event-id.js';
 import type { EventRegistry } from './event-registry.js';
 
 /** One event validated and completed, ready for a backend to write. */
@@ -96,7 +95,7 @@ export function prepareAppend(
       }
     }
     return {
-      id: e.id ?? eventId(now),
+      id: e.id ?? uuidv7(now),
       eventType: e.eventType,
       schemaVersion,
       payload,

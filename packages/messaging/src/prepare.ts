@@ -1,8 +1,7 @@
-import { type Clock, ValidationError } from '@trellis/core';
+import { type Clock, uuidv7, ValidationError } from '@trellis/core';
 import type { HeaderProvider } from './bus.js';
 import { outgoingHeaders } from './context.js';
 import type { OutgoingMessage, PublishedMessage } from './message.js';
-import { messageId } from './message-id.js';
 import { assertPayload, type TopicSchemas, toJson } from './schemas.js';
 import { assertGroup, assertTopic } from './topics.js';
 
@@ -52,7 +51,7 @@ export function prepareMessage(message: OutgoingMessage, ctx: PrepareContext): P
   assertHeaders(headers);
   const now = ctx.clock.now();
   return {
-    id: id ?? messageId(now),
+    id: id ?? uuidv7(now),
     topic: message.topic,
     key,
     headers,
