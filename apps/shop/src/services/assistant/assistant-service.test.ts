@@ -1,8 +1,9 @@
 /**
- * The assistant service on its own: built in this process on a real SQLite file, listening on
- * loopback, called with internal identity tokens signed like the gateway signs them. The
- * services its tools would call are not running here (their addresses refuse connections), which
- * is what the tool-failure test wants.
+ * The assistant service on its own: built in this process on a real SQLite file, called with
+ * internal identity tokens signed like the gateway signs them, through Fastify's in-process
+ * injection (it binds no port, so it can never squat one a concurrently starting test shop
+ * picked). The services its tools would call are not running here (their addresses refuse
+ * connections), which is what the tool-failure test wants.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function start(env: Record<string, string>): Promise<string> {
+async function start(env: Record<string, string>): Promise<Service> {
   dir = mkdtempSync(join(tmpdir(), 'trellis-assistant-'));
   const config = shopConfigSchema.parse({
     DATA_DIR: dir,
@@ -45,7 +46,7 @@ async function start(env: Record<string, string>): Promise<string> {
   });
   const ctx = await createShopContext('assistant', config);
   running = await build(ctx, env);
-  return running.listen({ port: 0, signals: false });
+  return running;
 }
 
 /** The fields of the answers these tests read. */
@@ -58,16 +59,17 @@ interface Answer {
   text?: string;
 }
 
-async function send(url: string, path: string, who: Identity | undefined, body?: unknown) {
+async function send(app: Service, path: string, who: Identity | undefined, body?: unknown) {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (who) headers['x-trellis-identity'] = await signer.sign(who);
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${url}${path}`, {
+  const res = await app.app.inject({
     method: body === undefined ? 'GET' : 'POST',
+    url: path,
     headers,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: (await res.json()) as Answer };
+  return { status: res.statusCode, body: res.json() as Answer };
 }
 
 describe('the assistant service', () => {
@@ -78,28 +80,28 @@ describe('the assistant service', () => {
   });
 
   it('without a model: says so (503) and records nothing; everything else still answers', async () => {
-    const url = await start({ TRELLIS_AGENT_PROVIDER: 'none' });
-    const info = await send(url, '/assistant', customer);
+    const app = await start({ TRELLIS_AGENT_PROVIDER: 'none' });
+    const info = await send(app, '/assistant', customer);
     expect(info.body).toMatchObject({ model: { provider: 'none', configured: false } });
     expect(info.body.tools?.map((t) => t.name)).toEqual([...SHOP_TOOL_NAMES]);
-    const chat = await send(url, '/assistant/chat', customer, { message: 'hi' });
+    const chat = await send(app, '/assistant/chat', customer, { message: 'hi' });
     expect(chat).toMatchObject({ status: 503, body: { error: { code: 'AGENT_NO_MODEL_CONFIGURED' } } });
-    expect((await send(url, '/assistant/runs', customer)).body).toEqual({ runs: [] });
+    expect((await send(app, '/assistant/runs', customer)).body).toEqual({ runs: [] });
     // Deciding without resuming needs no model: an unknown run is a plain 404.
-    const decide = await send(url, '/assistant/runs/nope/approvals', customer, {
+    const decide = await send(app, '/assistant/runs/nope/approvals', customer, {
       decisions: [{ approvalId: 'a', approve: true }],
       resume: false,
     });
     expect(decide.status).toBe(404);
-    expect((await send(url, '/assistant/nowhere', customer)).body.error?.code).toBe('ROUTE_NOT_FOUND');
+    expect((await send(app, '/assistant/nowhere', customer)).body.error?.code).toBe('ROUTE_NOT_FOUND');
   });
 
   it('serves people only: no token is 401 before anything runs, and so is a service’s token', async () => {
-    const url = await start({ TRELLIS_AGENT_PROVIDER: 'none' });
-    expect((await send(url, '/assistant/runs', undefined)).status).toBe(401);
-    expect((await send(url, '/assistant/runs', service)).status).toBe(401);
-    expect((await send(url, '/assistant', service)).status).toBe(401);
-    const mcp = await send(url, '/assistant/mcp', service, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    const app = await start({ TRELLIS_AGENT_PROVIDER: 'none' });
+    expect((await send(app, '/assistant/runs', undefined)).status).toBe(401);
+    expect((await send(app, '/assistant/runs', service)).status).toBe(401);
+    expect((await send(app, '/assistant', service)).status).toBe(401);
+    const mcp = await send(app, '/assistant/mcp', service, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
     expect(mcp.status).toBe(401);
   });
 
@@ -111,8 +113,8 @@ describe('the assistant service', () => {
         { text: 'The catalog is down, sorry.' },
       ],
     });
-    const url = await start({ OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: sim.url, OPENAI_MODEL: 'm' });
-    const chat = await send(url, '/assistant/chat', customer, { message: 'Any kettles?' });
+    const app = await start({ OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: sim.url, OPENAI_MODEL: 'm' });
+    const chat = await send(app, '/assistant/chat', customer, { message: 'Any kettles?' });
     expect(chat.body).toMatchObject({ status: 'completed', text: 'The catalog is down, sorry.' });
     const [result] = sentToolResults(sim.requests[1]?.body as Record<string, unknown>);
     expect(result).toMatchObject({ name: 'search_products', errorCode: 'SHOP_UNAVAILABLE' });
