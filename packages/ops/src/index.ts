@@ -37,7 +37,7 @@ export {
 export { formatSeries, parseExposition, type Sample } from './exposition.js';
 export { aggregate, type Matchers, MetricHistory, type Series, type Vector } from './metric-history.js';
 export { type InstanceStatus, OpsAggregator, type OpsAggregatorOptions } from './ops-aggregator.js';
-export { OpsApi, type OpsApiOptions, type OpsCapabilities } from './ops-api.js';
+export { type EventLog, OpsApi, type OpsApiOptions, type OpsCapabilities } from './ops-api.js';
 export {
   DeadLetterQuery,
   DeadLetterSelection,

@@ -30,6 +30,9 @@ export interface OpsApiOptions {
   spanCapacity?: number;
 }
 
+/** What the ops API reads from an event store: any backend's (SQLite, PostgreSQL, in-memory). */
+export type EventLog = Pick<EventStore<never>, 'headPosition' | 'readAll' | 'getEvents'>;
+
 /** What an instance can answer, listed in `/ops/info`. */
 export interface OpsCapabilities {
   breakers: boolean;
@@ -71,7 +74,7 @@ export class OpsApi {
     | { inspector: SagaInspector; resume?: (id: string, note: string) => Promise<unknown> }
     | undefined;
   private deadLetters: DeadLetterStore | undefined;
-  private events: EventStore | undefined;
+  private events: EventLog | undefined;
   private readonly readModels = new Map<string, (id: string) => Promise<unknown>>();
 
   constructor(private readonly options: OpsApiOptions) {
@@ -105,12 +108,14 @@ export class OpsApi {
     return this;
   }
 
+  /** The dead-letter store of this instance's consumer groups (list, inspect, replay, purge). */
   provideDeadLetters(store: DeadLetterStore): this {
     this.deadLetters = store;
     return this;
   }
 
-  provideEvents(store: EventStore): this {
+  /** The event store whose global log and streams the console browses. */
+  provideEvents(store: EventLog): this {
     this.events = store;
     return this;
   }
@@ -121,6 +126,7 @@ export class OpsApi {
     return this;
   }
 
+  /** What this instance can answer (listed in `/ops/info`; the aggregator routes by it). */
   capabilities(): OpsCapabilities {
     return {
       breakers: true,
