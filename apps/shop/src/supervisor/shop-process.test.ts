@@ -63,6 +63,32 @@ describe('ShopProcess', () => {
     expect(proc.restarts).toBe(1);
   });
 
+  it('survives a start-up crash (a dependency not up yet) by restarting, within the start', async () => {
+    const port = await freePort();
+    const script = join(dir, 'flaky.mjs');
+    const marker = join(dir, 'tried');
+    writeFileSync(
+      script,
+      `import { existsSync, writeFileSync } from 'node:fs';
+       import http from 'node:http';
+       if (!existsSync(${JSON.stringify(marker)})) { writeFileSync(${JSON.stringify(marker)}, '1'); process.exit(1); }
+       http.createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1');`,
+    );
+    proc = new ShopProcess({
+      id: 'flaky',
+      command: process.execPath,
+      args: [script],
+      env: {},
+      cwd: dir,
+      logFile: join(dir, 'logs', 'flaky.log'),
+      port,
+      readyUrl: `http://127.0.0.1:${port}/ready`,
+    });
+    await proc.start();
+    expect(proc.ready).toBe(true);
+    expect(proc.restarts).toBe(1);
+  });
+
   it('fails the start when the process dies before it is ready', async () => {
     const script = join(dir, 'crash.mjs');
     writeFileSync(script, 'process.exit(3);');

@@ -38,6 +38,8 @@ export type ProcessEvent =
     };
 
 const MAX_BACKOFF_MS = 10_000;
+/** Spawns a start may take before it fails (the first one plus restarts). */
+const START_ATTEMPTS = 3;
 /** A process that stayed up this long has its back-off reset. */
 const STABLE_MS = 30_000;
 
@@ -73,11 +75,23 @@ export class ShopProcess {
     return this.isReady && this.running;
   }
 
-  /** Spawns the process and waits until it is ready. Throws when it dies or times out first. */
+  /** Spawns the process and waits until it is ready. Throws when it dies three times or times out first. */
   async start(): Promise<void> {
     this.stopping = false;
+    const before = this.restarts;
+    const deadline = Date.now() + (this.spec.readyTimeoutMs ?? 60_000);
     this.spawn();
-    await this.waitReady();
+    try {
+      await this.waitReady();
+    } catch (error) {
+      // A dependency that is not up yet (a database still starting) is survived the way any
+      // crash is: restarted with back-off. Only repeated failures fail the start.
+      while (!this.ready) {
+        if (this.restarts - before >= START_ATTEMPTS - 1 && !this.running) throw error;
+        if (Date.now() > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   /** Resolves the next time the process becomes ready (now, when it is). */
