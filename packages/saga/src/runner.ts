@@ -169,11 +169,13 @@ export class SagaRunner {
     let stop: AbortSignal | undefined;
     for (;;) {
       const local = this.running.get(id);
-      if (local) return local.done;
+      stop ??= signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+      // Running here: no polling, but the caller's signal still bounds the wait (the saga
+      // itself carries on; only the waiting stops).
+      if (local) return untilAborted(local.done, stop);
       const row = await store.get(id);
       if (!row) throw new SagaNotFoundError(id);
       if (isTerminalStatus(row.status)) return toResult(row);
-      stop ??= signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
       await sleep(pollIntervalMs, { clock, signal: stop }).catch(() => {
         throw new AbortedError('Stopped waiting for the saga', { cause: stop?.reason });
       });
@@ -348,4 +350,24 @@ export class SagaRunner {
     if (this.active.get(active.id) === active) this.active.delete(active.id);
     if (this.running.get(active.id)?.active === active) this.running.delete(active.id);
   }
+}
+
+/** `promise`, or an AbortedError as soon as `signal` aborts; the listener never outlives the wait. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = () => new AbortedError('Stopped waiting for the saga', { cause: signal.reason });
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }

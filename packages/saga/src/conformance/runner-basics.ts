@@ -3,7 +3,7 @@
  * reverse compensation, retries with one idempotency key, terminal errors, failing
  * compensations, pivots, timeouts, idempotent starts, input validation and metrics.
  */
-import { flushMicrotasks, isValidationError, ManualClock } from '@trellis/core';
+import { flushMicrotasks, isAbortedError, isValidationError, ManualClock } from '@trellis/core';
 import { InMemoryDeadLetterStore } from '@trellis/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -363,6 +363,30 @@ export function describeSagaRunnerBasics(backend: string, factory: SagaStoreFact
       expect(result).toMatchObject({ status: 'compensated', error: { code: 'TIMEOUT', step: 'charge' } });
       expect(ledger.sequence(result.sagaId)).toEqual(['charge:compensate', 'reserve:compensate']);
       await flushMicrotasks();
+    });
+
+    it('waiting on a saga running in this process stops when the caller aborts; the saga carries on', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const saga = defineSaga<{ orderId: string }>(uniqueName('slow'))
+        .step({
+          name: 'slow',
+          execute: async () => {
+            await gate;
+            return { done: true };
+          },
+        })
+        .build();
+      const r = runner();
+      const handle = await r.start(saga, { orderId: 'o-wait' });
+      const ac = new AbortController();
+      const waiting = handle.result({ signal: ac.signal });
+      ac.abort(new Error('client went away'));
+      expect(isAbortedError(await waiting.catch((e: unknown) => e))).toBe(true);
+      release();
+      expect((await handle.result()).status).toBe('completed');
     });
 
     it('starting is idempotent by id: one run, and a different request under the same id is a conflict', async () => {
