@@ -6,19 +6,21 @@
  * service for what lives in a service's database (sagas, events, dead letters), every
  * instance for what lives in a process (spans, breakers, fault switches).
  */
-import { type Clock, NotFoundError, systemClock } from '@trellis/core';
-import { type Route, route, type TraceSummary } from '@trellis/service';
+import { type Clock, systemClock } from '@trellis/core';
+import { type Route, route } from '@trellis/service';
 import type { Logger } from 'pino';
 import { aggregatorApi } from './aggregator-contract.js';
+import { mergeDeadLetters, mergeSagas, mergeTraces } from './aggregator-merge.js';
 import { type Alert, AlertEvaluator, type AlertNotifier } from './alert-evaluator.js';
 import { type AlertRule, trellisAlertRules } from './alert-rules.js';
 import { type ChartPoint, chartPoint, type RedStats, redByInstance } from './chart-series.js';
-import { OpsCapabilityMissingError, OpsUpstreamError } from './errors.js';
+import { OpsCapabilityMissingError } from './errors.js';
 import { parseExposition } from './exposition.js';
 import { MetricHistory } from './metric-history.js';
 import type { OpsCapabilities } from './ops-api.js';
 import { opsApi } from './ops-contract.js';
 import type { OpsTarget } from './ops-targets.js';
+import { ask, fanOut, firstFound } from './target-calls.js';
 
 /** Options of {@link OpsAggregator}. */
 export interface OpsAggregatorOptions {
@@ -145,8 +147,8 @@ export class OpsAggregator {
     try {
       const [text, info, breakers] = await Promise.all([
         t.metrics(),
-        this.ask(t, 'GET', '/ops/info', undefined, token),
-        this.ask(t, 'GET', '/ops/breakers', undefined, token),
+        ask(t, 'GET', '/ops/info', undefined, token),
+        ask(t, 'GET', '/ops/breakers', undefined, token),
       ]);
       this.history.add(now, t.id, [
         ...parseExposition(text),
@@ -163,30 +165,6 @@ export class OpsAggregator {
       this.history.add(now, t.id, [{ name: 'up', labels: { service: t.service }, value: 0 }]);
       Object.assign(s, { up: false, error: (error as Error).message });
     }
-  }
-
-  /** Calls a target; non-2xx answers are rethrown with the target's own error code and status. */
-  private async ask(
-    t: OpsTarget,
-    method: string,
-    path: string,
-    body?: unknown,
-    token?: string,
-  ): Promise<never | Record<string, unknown>> {
-    const res = await t.request(method, path, {
-      ...(body !== undefined ? { body } : {}),
-      ...(token ? { token } : {}),
-    });
-    if (res.status >= 200 && res.status < 300) return res.body as Record<string, unknown>;
-    const err = (res.body as { error?: { code?: string; message?: string } } | null)?.error;
-    if (res.status === 404) throw new NotFoundError(err?.message ?? `${t.id}: not found`);
-    throw new OpsUpstreamError(
-      t.id,
-      `${method} ${path} answered ${res.status}${err?.code ? ` ${err.code}` : ''}: ${err?.message ?? ''}`,
-      {
-        status: res.status,
-      },
-    );
   }
 
   /** Instances that are up and offer `capability`, one per service (their data is shared by replicas). */
@@ -208,33 +186,6 @@ export class OpsAggregator {
 
   private upTargets(): OpsTarget[] {
     return this.o.targets.filter((t) => this.status.get(t.id)?.up);
-  }
-
-  /** Asks each target; answers and failures side by side (one dead instance never fails a listing). */
-  private async fanOut(targets: readonly OpsTarget[], method: string, path: string, body?: unknown) {
-    const settled = await Promise.allSettled(targets.map((t) => this.ask(t, method, path, body)));
-    const answers: Array<{ target: OpsTarget; body: Record<string, unknown> }> = [];
-    const errors: Array<{ instance: string; message: string }> = [];
-    settled.forEach((r, i) => {
-      const target = targets[i] as OpsTarget;
-      if (r.status === 'fulfilled') answers.push({ target, body: r.value });
-      else errors.push({ instance: target.id, message: (r.reason as Error).message });
-    });
-    return { answers, errors };
-  }
-
-  /** The first answer of `targets` that is not a 404. Throws the 404 when every one is. */
-  private async firstFound(targets: readonly OpsTarget[], method: string, path: string, body?: unknown) {
-    let last: unknown;
-    for (const t of targets) {
-      try {
-        return { target: t, body: await this.ask(t, method, path, body) };
-      } catch (error) {
-        last = error;
-        if (!(error instanceof NotFoundError)) throw error;
-      }
-    }
-    throw last;
   }
 
   /** Current view: instances with health, RED numbers and breakers, and the active alerts. */
@@ -279,23 +230,11 @@ export class OpsAggregator {
           .flatMap((s) => s.breakers.map((b) => ({ ...b, instance: s.id, service: s.service }))),
       })),
       route(aggregatorApi.sagas, async ({ query }) => {
-        const { answers, errors } = await this.fanOut(
-          sagaTargets(query.service),
-          'GET',
-          `/ops/sagas${qs(query)}`,
-        );
-        const items = answers.flatMap((a) =>
-          (a.body.items as Array<{ createdAt: number }>).map((s) => ({ ...s, service: a.target.service })),
-        );
-        items.sort((a, b) => b.createdAt - a.createdAt);
-        const counts: Record<string, number> = {};
-        for (const a of answers)
-          for (const [k, v] of Object.entries(a.body.counts as Record<string, number>))
-            counts[k] = (counts[k] ?? 0) + v;
-        return { items: items.slice(0, query.limit), counts, errors };
+        const { answers, errors } = await fanOut(sagaTargets(query.service), 'GET', `/ops/sagas${qs(query)}`);
+        return { ...mergeSagas(answers, query.limit), errors };
       }),
       route(aggregatorApi.saga, async ({ params, query }) => {
-        const r = await this.firstFound(
+        const r = await firstFound(
           sagaTargets(query.service),
           'GET',
           `/ops/sagas/${encodeURIComponent(params.id)}`,
@@ -305,37 +244,19 @@ export class OpsAggregator {
       route(aggregatorApi.resumeSaga, async ({ params, body }) => {
         const { service, ...rest } = body;
         const path = `/ops/sagas/${encodeURIComponent(params.id)}`;
-        const found = await this.firstFound(sagaTargets(service), 'GET', path);
-        return (await this.ask(found.target, 'POST', `${path}/resume`, rest)) as Record<string, unknown>;
+        const found = await firstFound(sagaTargets(service), 'GET', path);
+        return (await ask(found.target, 'POST', `${path}/resume`, rest)) as Record<string, unknown>;
       }),
       route(aggregatorApi.deadLetters, async ({ query }) => {
-        const { answers, errors } = await this.fanOut(
+        const { answers, errors } = await fanOut(
           dlqTargets(query.service),
           'GET',
           `/ops/dead-letters${qs(query)}`,
         );
-        const seen = new Set<string>();
-        const stores = new Set<string>();
-        const items: Array<Record<string, unknown>> = [];
-        let total = 0;
-        for (const a of answers) {
-          const list = a.body.items as Array<{ id: string }>;
-          // Services sharing one store (the embedded bus file) list the same dead letters: count it once.
-          const fingerprint = list.map((d) => d.id).join(',');
-          if (!stores.has(fingerprint) || list.length === 0)
-            total += list.length === 0 ? 0 : (a.body.total as number);
-          stores.add(fingerprint);
-          for (const d of list) {
-            if (seen.has(d.id)) continue;
-            seen.add(d.id);
-            items.push({ ...d, service: a.target.service });
-          }
-        }
-        items.sort((a, b) => (b.deadLetteredAt as number) - (a.deadLetteredAt as number));
-        return { items, total, errors };
+        return { ...mergeDeadLetters(answers), errors };
       }),
       route(aggregatorApi.deadLetter, async ({ params, query }) => {
-        const r = await this.firstFound(
+        const r = await firstFound(
           dlqTargets(query.service),
           'GET',
           `/ops/dead-letters/${encodeURIComponent(params.id)}`,
@@ -350,7 +271,7 @@ export class OpsAggregator {
             let count = 0;
             // Sequential: with a shared store the first service moves them and the others find none.
             for (const t of dlqTargets(service)) {
-              const r = await this.ask(t, 'POST', `/ops/dead-letters/${action}`, selection);
+              const r = await ask(t, 'POST', `/ops/dead-letters/${action}`, selection);
               count += (r[action === 'replay' ? 'replayed' : 'purged'] as number) ?? 0;
             }
             return action === 'replay' ? { replayed: count } : { purged: count };
@@ -360,12 +281,12 @@ export class OpsAggregator {
       route(aggregatorApi.events, async ({ query }) => {
         const [t] = eventTargets(query.service);
         return {
-          ...(await this.ask(t as OpsTarget, 'GET', `/ops/events${qs(query)}`)),
+          ...(await ask(t as OpsTarget, 'GET', `/ops/events${qs(query)}`)),
           service: (t as OpsTarget).service,
         };
       }),
       route(aggregatorApi.stream, async ({ params, query }) => {
-        const r = await this.firstFound(
+        const r = await firstFound(
           eventTargets(query.service),
           'GET',
           `/ops/streams/${encodeURIComponent(params.id)}`,
@@ -378,7 +299,7 @@ export class OpsAggregator {
           (c) => c.readModels.includes(params.name),
           query.service,
         );
-        const r = await this.firstFound(
+        const r = await firstFound(
           targets,
           'GET',
           `/ops/read-models/${encodeURIComponent(params.name)}/${encodeURIComponent(params.id)}`,
@@ -386,42 +307,19 @@ export class OpsAggregator {
         return { ...r.body, service: r.target.service };
       }),
       route(opsApi.traces, async ({ query }) => {
-        const { answers, errors } = await this.fanOut(this.upTargets(), 'GET', `/ops/traces${qs(query)}`);
-        const merged = new Map<string, TraceSummary>();
-        for (const a of answers) {
-          for (const t of a.body.items as TraceSummary[]) {
-            const m = merged.get(t.traceId);
-            if (!m) {
-              merged.set(t.traceId, { ...t, services: [...t.services] });
-              continue;
-            }
-            const end = Math.max(m.startMs + m.durationMs, t.startMs + t.durationMs);
-            if (t.startMs < m.startMs) {
-              m.startMs = t.startMs;
-              m.rootName = t.rootName;
-            }
-            m.durationMs = end - m.startMs;
-            m.spanCount += t.spanCount;
-            m.error ||= t.error;
-            m.services = [...new Set([...m.services, ...t.services])];
-          }
-        }
-        const items = [...merged.values()].sort((a, b) => b.startMs - a.startMs).slice(0, query.limit);
+        const { answers, errors } = await fanOut(this.upTargets(), 'GET', `/ops/traces${qs(query)}`);
+        const items = mergeTraces(answers, query.limit);
         return { items, errors };
       }),
       route(opsApi.trace, async ({ params }) => {
-        const { answers, errors } = await this.fanOut(
-          this.upTargets(),
-          'GET',
-          `/ops/traces/${params.traceId}`,
-        );
+        const { answers, errors } = await fanOut(this.upTargets(), 'GET', `/ops/traces/${params.traceId}`);
         const spans = answers
           .flatMap((a) => a.body.spans as Array<{ startMs: number }>)
           .sort((a, b) => a.startMs - b.startMs);
         return { traceId: params.traceId, spans, errors };
       }),
       route(opsApi.faults, async () => {
-        const { answers, errors } = await this.fanOut(this.upTargets(), 'GET', '/ops/faults');
+        const { answers, errors } = await fanOut(this.upTargets(), 'GET', '/ops/faults');
         return {
           items: answers
             .filter((a) => (a.body.groups as string[]).length > 0)
@@ -439,7 +337,7 @@ export class OpsAggregator {
       this.status.get(t.id)?.info?.capabilities.faults.includes(group),
     );
     if (targets.length === 0) throw new OpsCapabilityMissingError(`consumer group ${group}`);
-    const { answers, errors } = await this.fanOut(
+    const { answers, errors } = await fanOut(
       targets,
       method,
       `/ops/faults/${encodeURIComponent(group)}`,
