@@ -1,10 +1,10 @@
 /**
  * Process-manager state on PostgreSQL (`trellis_process_instances`). `load` takes the flow's
  * row lock (`FOR UPDATE`) inside the handler's transaction, so two members handling two events
- * of one flow take turns; the version check catches the first insert racing another.
+ * of one flow take turns; the version check catches the first insert racing another. The
+ * statements are shared with SQLite (`SqlProcessStore`); this adds the table.
  */
-import { ConflictError, type SqlExecutor, type SqlTransaction } from '@trellis/core';
-import type { ProcessInstance, ProcessListFilter, ProcessStore } from '@trellis/saga';
+import { SqlProcessStore } from '@trellis/saga/sql';
 import type { PostgresDatabase } from './database.js';
 
 const SCHEMA = `
@@ -25,34 +25,6 @@ CREATE INDEX IF NOT EXISTS trellis_process_due ON trellis_process_instances (man
   WHERE status = 'active' AND deadline_at IS NOT NULL;
 `;
 
-interface Row {
-  manager: string;
-  correlation_id: string;
-  status: 'active' | 'done';
-  outcome: string | null;
-  state: unknown;
-  deadline_at: number | null;
-  version: number;
-  created_at: number;
-  updated_at: number;
-  history: ProcessInstance['history'];
-}
-
-function toInstance(r: Row): ProcessInstance {
-  return {
-    manager: r.manager,
-    correlationId: r.correlation_id,
-    status: r.status,
-    outcome: r.outcome,
-    state: r.state,
-    deadlineAt: r.deadline_at,
-    version: r.version,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    history: r.history,
-  };
-}
-
 /**
  * The PostgreSQL {@link ProcessStore}.
  *
@@ -61,8 +33,10 @@ function toInstance(r: Row): ProcessInstance {
  * const pm = new ProcessManager(paymentWatch, { store: await PostgresProcessStore.create(db), outbox });
  * ```
  */
-export class PostgresProcessStore implements ProcessStore<SqlTransaction> {
-  private constructor(private readonly db: PostgresDatabase) {}
+export class PostgresProcessStore extends SqlProcessStore {
+  private constructor(db: PostgresDatabase) {
+    super(db);
+  }
 
   /** Creates the table if needed and returns the store. */
   static async create(db: PostgresDatabase): Promise<PostgresProcessStore> {
@@ -76,76 +50,5 @@ export class PostgresProcessStore implements ProcessStore<SqlTransaction> {
       await tx.execute('SELECT pg_advisory_xact_lock(hashtext($1))', ['trellis_process_instances']);
       await tx.execute(SCHEMA);
     });
-  }
-
-  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
-  }
-
-  load(tx: SqlTransaction, manager: string, correlationId: string): Promise<ProcessInstance | undefined> {
-    return this.read(tx, manager, correlationId, ' FOR UPDATE');
-  }
-
-  async save(tx: SqlTransaction, p: ProcessInstance): Promise<void> {
-    const values: unknown[] = [
-      p.manager,
-      p.correlationId,
-      p.status,
-      p.outcome,
-      JSON.stringify(p.state ?? null),
-      p.deadlineAt === null ? null : Math.round(p.deadlineAt),
-      p.version,
-      Math.round(p.createdAt),
-      Math.round(p.updatedAt),
-      JSON.stringify(p.history),
-    ];
-    const changed =
-      p.version === 0
-        ? await tx.execute(
-            `INSERT INTO trellis_process_instances (manager, correlation_id, status, outcome, state, deadline_at,
-               version, created_at, updated_at, history)
-             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::int + 1, $8, $9, $10::jsonb)
-             ON CONFLICT (manager, correlation_id) DO NOTHING`,
-            values,
-          )
-        : await tx.execute(
-            `UPDATE trellis_process_instances SET status = $3, outcome = $4, state = $5::jsonb, deadline_at = $6,
-               version = $7::int + 1, updated_at = $8, history = $9::jsonb
-             WHERE manager = $1 AND correlation_id = $2 AND version = $7`,
-            [...values.slice(0, 7), values[8], values[9]],
-          );
-    if (changed === 0)
-      throw new ConflictError(`Flow ${p.manager}/${p.correlationId} was changed concurrently`);
-  }
-
-  async due(manager: string, now: number, limit: number): Promise<string[]> {
-    const rows = await this.db.query<{ correlation_id: string }>(
-      `SELECT correlation_id FROM trellis_process_instances
-       WHERE manager = $1 AND status = 'active' AND deadline_at IS NOT NULL AND deadline_at <= $2
-       ORDER BY deadline_at LIMIT $3`,
-      [manager, Math.round(now), limit],
-    );
-    return rows.map((r) => r.correlation_id);
-  }
-
-  get(manager: string, correlationId: string): Promise<ProcessInstance | undefined> {
-    return this.read(this.db, manager, correlationId, '');
-  }
-
-  async list(manager: string, filter: ProcessListFilter = {}): Promise<ProcessInstance[]> {
-    const rows = await this.db.query<Row>(
-      `SELECT * FROM trellis_process_instances WHERE manager = $1 AND ($2::text IS NULL OR status = $2)
-       ORDER BY created_at DESC LIMIT $3`,
-      [manager, filter.status ?? null, Math.min(filter.limit ?? 50, 1000)],
-    );
-    return rows.map(toInstance);
-  }
-
-  private async read(executor: SqlExecutor, manager: string, correlationId: string, lock: string) {
-    const [row] = await executor.query<Row>(
-      `SELECT * FROM trellis_process_instances WHERE manager = $1 AND correlation_id = $2${lock}`,
-      [manager, correlationId],
-    );
-    return row ? toInstance(row) : undefined;
   }
 }

@@ -69,6 +69,20 @@ export function describeProcessStoreContract<Tx>(
       expect(isConflictError(stale)).toBe(true);
     });
 
+    it('round-trips a state that is itself a JSON string, or null', async () => {
+      const m = uniqueName('pm');
+      await store.transaction(async (tx) => {
+        await store.save(tx, flow(m, 'text', { state: '{"not":"an object"}', history: [] }));
+        await store.save(tx, flow(m, 'empty', { state: null }));
+      });
+      expect((await store.get(m, 'text'))?.state).toBe('{"not":"an object"}');
+      expect((await store.get(m, 'empty'))?.state).toBeNull();
+      expect(await store.transaction((tx) => store.load(tx, m, 'text'))).toMatchObject({
+        state: '{"not":"an object"}',
+        history: [],
+      });
+    });
+
     it('writes nothing when the transaction rolls back', async () => {
       const m = uniqueName('pm');
       await expect(
