@@ -199,6 +199,16 @@ describe('OpsAggregator over replicas and a dead instance', () => {
     const d = await get('/ops/dead-letters');
     expect(d.body).toMatchObject({ total: 1, errors: [] });
     expect((d.body.items as Array<{ service: string }>).map((x) => x.service)).toEqual(['orders']);
+    // The instance's own refusal reaches the operator as it is, not as an upstream failure.
+    const resume = await host.app.inject({
+      method: 'POST',
+      url: '/ops/sagas/order-1/resume',
+      headers: { [IDENTITY_TOKEN_HEADER]: admin },
+      payload: {},
+    });
+    expect(resume.statusCode).toBe(409);
+    expect(resume.json()).toMatchObject({ error: { code: 'SAGA_INVALID_STATE' } });
+    expect((await get('/ops/sagas/order-404')).status).toBe(404);
     const none = await get('/ops/sagas?service=payments');
     expect(none.status).toBe(404);
     expect(none.body).toMatchObject({

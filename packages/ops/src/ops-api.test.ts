@@ -167,6 +167,8 @@ describe('OpsApi', () => {
     }>;
     expect(events.find((e) => e.kind === 'operator_resumed')?.note).toBe('resumed by a from the console');
     expect(events.at(-1)?.kind).toBe('saga_compensated');
+    const again = await call('POST', '/ops/sagas/order-o-9/resume', {}, tokens.admin);
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'SAGA_INVALID_STATE' } } });
     expect((await call('GET', '/ops/sagas/nope')).status).toBe(404);
   });
 

@@ -3,7 +3,7 @@
  * status passed on, a fan-out whose dead instances are reported beside the answers instead of
  * failing the whole listing, and the first answer among replicas that is not a 404.
  */
-import { isNotFoundError, NotFoundError } from '@trellis/core';
+import { isNotFoundError, NotFoundError, TrellisError } from '@trellis/core';
 import { OpsUpstreamError } from './errors.js';
 import type { OpsTarget } from './ops-targets.js';
 
@@ -14,8 +14,10 @@ export interface TargetReply {
 }
 
 /**
- * Calls a target. Throws `NotFoundError` for its 404 and `OpsUpstreamError` (502, naming the
- * target's own code and status) for any other non-2xx answer or when it cannot be reached.
+ * Calls a target. Throws `NotFoundError` for its 404; its other 4xx answers with their own code
+ * and status (a `409` "only a failed saga can be resumed" is the operator's to read, not an
+ * upstream failure); `OpsUpstreamError` (502, naming the target's code and status) for a 5xx
+ * or when it cannot be reached.
  */
 export async function ask(
   t: OpsTarget,
@@ -31,6 +33,15 @@ export async function ask(
   if (res.status >= 200 && res.status < 300) return res.body as Record<string, unknown>;
   const err = (res.body as { error?: { code?: string; message?: string } } | null)?.error;
   if (res.status === 404) throw new NotFoundError(err?.message ?? `${t.id}: not found`);
+  if (res.status >= 400 && res.status < 500)
+    throw new TrellisError(
+      err?.code ?? 'BAD_REQUEST',
+      err?.message ?? `${t.id} answered ${res.status}`,
+      res.status,
+      {
+        details: (res.body as { error?: { details?: unknown } }).error?.details,
+      },
+    );
   throw new OpsUpstreamError(
     t.id,
     `${method} ${path} answered ${res.status}${err?.code ? ` ${err.code}` : ''}: ${err?.message ?? ''}`,
