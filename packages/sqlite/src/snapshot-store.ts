@@ -1,63 +1,16 @@
-import type { SqlTransaction } from '@trellis/core';
-import type { ReadOptions, Snapshot, SnapshotStore } from '@trellis/eventstore';
+import { SqlSnapshotStore } from '@trellis/eventstore/sql';
 import type { SqliteDatabase } from './database.js';
 import { migrateEventTables } from './event-schema.js';
 
-interface SnapshotRow {
-  stream_id: string;
-  aggregate_type: string;
-  version: number;
-  schema_version: number;
-  state: string;
-  taken_at: string;
-}
-
-/** Aggregate snapshots in `trellis_snapshots` (state as JSON text). */
-export class SqliteSnapshotStore implements SnapshotStore<SqlTransaction> {
-  private constructor(private readonly db: SqliteDatabase) {}
+/** Aggregate snapshots in `trellis_snapshots` (SQLite: state as JSON text; statements shared in `SqlSnapshotStore`). */
+export class SqliteSnapshotStore extends SqlSnapshotStore {
+  private constructor(db: SqliteDatabase) {
+    super(db);
+  }
 
   /** Creates the tables if needed (idempotent). */
   static async create(db: SqliteDatabase): Promise<SqliteSnapshotStore> {
     await migrateEventTables(db);
     return new SqliteSnapshotStore(db);
-  }
-
-  async load(streamId: string, options: ReadOptions = {}): Promise<Snapshot | undefined> {
-    const [row] = await (options.tx ?? this.db).query<SnapshotRow>(
-      'SELECT * FROM trellis_snapshots WHERE stream_id = $1',
-      [streamId],
-    );
-    if (!row) return undefined;
-    return {
-      streamId: row.stream_id,
-      aggregateType: row.aggregate_type,
-      version: row.version,
-      schemaVersion: row.schema_version,
-      state: JSON.parse(row.state),
-      takenAt: new Date(row.taken_at),
-    };
-  }
-
-  async save(s: Snapshot, options: ReadOptions = {}): Promise<void> {
-    // Never overwrite a newer snapshot of the same shape (two loaders racing to refresh it).
-    await (options.tx ?? this.db).execute(
-      `INSERT INTO trellis_snapshots (stream_id, aggregate_type, version, schema_version, state, taken_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (stream_id) DO UPDATE SET aggregate_type = excluded.aggregate_type, version = excluded.version,
-         schema_version = excluded.schema_version, state = excluded.state, taken_at = excluded.taken_at
-       WHERE excluded.version >= trellis_snapshots.version OR excluded.schema_version <> trellis_snapshots.schema_version`,
-      [
-        s.streamId,
-        s.aggregateType,
-        s.version,
-        s.schemaVersion,
-        JSON.stringify(s.state),
-        s.takenAt.toISOString(),
-      ],
-    );
-  }
-
-  async delete(streamId: string, options: ReadOptions = {}): Promise<void> {
-    await (options.tx ?? this.db).execute('DELETE FROM trellis_snapshots WHERE stream_id = $1', [streamId]);
   }
 }

@@ -151,6 +151,28 @@ export function aggregateTests<Tx extends TransactionContext>(ctx: ConformanceCo
     expect(await snapshots.load('s')).toBeUndefined();
   });
 
+  it('round-trips a snapshot whose state is itself a JSON string, with its time', async () => {
+    const snapshots = ctx.storage.snapshots;
+    const takenAt = new Date('2024-05-06T07:08:09.123Z');
+    const state = '{"not":"an object"}';
+    await snapshots.save({
+      streamId: 'str',
+      aggregateType: 'T',
+      version: 3,
+      schemaVersion: 1,
+      state,
+      takenAt,
+    });
+    expect(await snapshots.load('str')).toEqual({
+      streamId: 'str',
+      aggregateType: 'T',
+      version: 3,
+      schemaVersion: 1,
+      state,
+      takenAt,
+    });
+  });
+
   it('saves an aggregate and its snapshot in a caller transaction, or neither', async () => {
     const { store, storage } = ctx;
     const snapshots = storage.snapshots;
