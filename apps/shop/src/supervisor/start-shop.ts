@@ -46,8 +46,8 @@ export interface RunningShop {
 /**
  * Starts the shop and waits until every process is ready.
  *
- * Throws `Error` for an unknown service in `replicas`, or when a process fails to start
- * (everything started is stopped again).
+ * Throws `Error` for an unknown service in `replicas`, for replicas in embedded mode, or when a
+ * process fails to start (everything started is stopped again).
  */
 export async function startShop(o: StartShopOptions): Promise<RunningShop> {
   const started = Date.now();
@@ -55,6 +55,12 @@ export async function startShop(o: StartShopOptions): Promise<RunningShop> {
     if (!slotOf(name).module) throw new Error(`Service "${name}" cannot be started (reserved slot)`);
   }
   const mode = o.mode ?? 'embedded';
+  const replicated = Object.entries(o.replicas ?? {}).filter(([, n]) => n > 1);
+  if (mode === 'embedded' && replicated.length > 0) {
+    throw new Error(
+      `Replicas (${replicated.map(([s, n]) => `${s}=${n}`).join(', ')}) need distributed mode: a SQLite file has one writer. Use npm run start:distributed -- --replicas …`,
+    );
+  }
   const infrastructure =
     mode === 'distributed'
       ? await provideInfrastructure({ env: o.env ?? process.env, databasePrefix: o.databasePrefix ?? 'shop' })
