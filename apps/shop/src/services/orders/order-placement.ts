@@ -70,8 +70,9 @@ export async function placeOrder(
     ? orderIdFor(customerId, input.idempotencyKey)
     : uuidv7(deps.clock.now());
   if (input.idempotencyKey) {
-    const existing = await deps.orders.load(orderId);
-    if (existing.version > 0) return { orderId, created: false, saga: undefined };
+    // One indexed read (no snapshot, no replay) decides whether this key already placed it.
+    if ((await deps.orders.events.streamVersion(orderId)) > 0)
+      return { orderId, created: false, saga: undefined };
   }
   const ids = [...new Set(body.items.map((i) => i.productId))];
   const [{ items: products }, { items: stock }] = await Promise.all([
