@@ -16,9 +16,9 @@ import {
 } from '@trellis/eventstore';
 import type { PostgresDatabase } from './database.js';
 import { mapAppendError, runAppendBatch, toResult } from './event-append.js';
-import { PgEventListener } from './event-listener.js';
-import { eventFromPgRow, migrateEventTables, type PgEventRow } from './event-schema.js';
+import { EVENTS_CHANNEL, eventFromPgRow, migrateEventTables, type PgEventRow } from './event-schema.js';
 import { GroupCommitWriter } from './group-commit-writer.js';
+import { NotifyListener } from './notify-listener.js';
 
 const COLUMNS =
   'position, stream_id, version, id, aggregate_type, event_type, schema_version, payload, metadata, created_at';
@@ -56,7 +56,7 @@ export class PostgresEventStore implements EventStore<SqlTransaction> {
   private readonly clock: Clock;
   private readonly registry: EventRegistry | undefined;
   private readonly writer: GroupCommitWriter | undefined;
-  private readonly listener: PgEventListener | undefined;
+  private readonly listener: NotifyListener | undefined;
   private readonly notify: boolean;
 
   private constructor(
@@ -74,7 +74,12 @@ export class PostgresEventStore implements EventStore<SqlTransaction> {
         notify: this.notify,
       });
     }
-    if (this.notify) this.listener = new PgEventListener(db.pool, () => this.hooks.notify(), this.clock);
+    // Readers in this process wake when *any* process commits an append; on the first LISTEN
+    // they have just read, so only a LISTEN restored after a lost connection wakes them.
+    if (this.notify) {
+      const wake = () => this.hooks.notify();
+      this.listener = new NotifyListener(db.pool, EVENTS_CHANNEL, wake, this.clock, 'after-loss');
+    }
   }
 
   /** Creates the tables and the append function if needed (idempotent) and returns a store. */

@@ -5,19 +5,26 @@ import type pg from 'pg';
  * LISTENs on one channel with a dedicated pooled connection and calls `onNotify` for every
  * notification. Notifications are hints only: when the connection drops (a server restart),
  * the listener reconnects after `reconnectMs` and calls `onNotify` once, since anything sent
- * meanwhile was missed; the caller's poll covers the gap in between.
+ * meanwhile was missed (a spurious wake-up costs one read; a missed one, a poll); the
+ * caller's poll covers the gap in between. Used by the outbox relays and the event store.
  */
 export class NotifyListener {
   private client: pg.PoolClient | undefined;
   private connecting: Promise<void> | undefined;
   private retry: TimerHandle | undefined;
   private active = false;
+  private lostOnce = false;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly channel: string,
     private readonly onNotify: () => void,
     private readonly clock: Clock,
+    /**
+     * When LISTEN is in place, call `onNotify`: `always` (also the first time), or only
+     * `after-loss` (once LISTEN is back after a lost connection).
+     */
+    private readonly wakeOnListen: 'always' | 'after-loss' = 'always',
     private readonly reconnectMs = 1000,
   ) {}
 
@@ -64,7 +71,7 @@ export class NotifyListener {
         return;
       }
       this.client = c;
-      this.onNotify();
+      if (this.wakeOnListen === 'always' || this.lostOnce) this.onNotify();
     } catch (err) {
       client?.release(err as Error);
       this.scheduleReconnect();
@@ -74,6 +81,7 @@ export class NotifyListener {
   private lost(client: pg.PoolClient, err: Error): void {
     if (this.client !== client) return;
     this.client = undefined;
+    this.lostOnce = true;
     client.release(err);
     this.scheduleReconnect();
   }
