@@ -134,7 +134,8 @@ export class PostgresEventStore implements EventStore<SqlTransaction> {
 
   /** Group-commit counters: appends written and transactions used (undefined when off). */
   get groupCommitStats(): { appends: number; batches: number; largestBatch: number } | undefined {
-    return this.writer ? { ...this.writer.stats } : undefined;
+    const stats = this.writer?.stats;
+    return stats && { appends: stats.writes, batches: stats.flushes, largestBatch: stats.largest };
   }
 
   onAppend(hook: AppendHook): () => void {
