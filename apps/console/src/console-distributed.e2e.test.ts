@@ -85,6 +85,25 @@ describe.skipIf(!postgres || !nats || !redis)('ops console API in distributed mo
       const own = (await res.json()) as { instance: string; pid: number };
       expect(replicas.find((r) => r.id === own.instance)?.info?.pid).toBe(own.pid);
     }
+    // One order's trace, its spans recorded by several processes, merged into one waterfall.
+    const orderId = placed[0]?.body.id as string;
+    const { traceId } = (await shop.api('GET', `/api/ops/sagas/order-${orderId}`, admin)).body as {
+      traceId: string;
+    };
+    const spans = await eventually(async () => {
+      const r = (await shop.api('GET', `/api/ops/traces/${traceId}`, admin)).body.spans as Array<{
+        service: string;
+        kind: string;
+        name: string;
+      }>;
+      return r.some((x) => x.service === 'notifications' && x.kind === 'consumer') && r;
+    }, 30_000);
+    expect(new Set(spans.map((x) => x.service))).toEqual(
+      new Set(['gateway', 'orders', 'catalog', 'inventory', 'payments', 'shipping', 'notifications']),
+    );
+    expect(spans.filter((x) => x.name.startsWith('saga place-order execute')).length).toBeGreaterThanOrEqual(
+      4,
+    );
     const breakers = (await shop.api('GET', '/api/ops/breakers', admin)).body.items as Array<{
       instance: string;
     }>;
