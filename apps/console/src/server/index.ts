@@ -51,9 +51,14 @@ export function ensureConsoleBuilt(options: { force?: boolean } = {}): Promise<s
         build: { outDir: tmp, emptyOutDir: true },
         logLevel: 'error',
       });
-      // Another process may have finished first: the newer build wins either way.
+      // Another process may have finished first: the newer build wins either way, and a rename
+      // that loses the race to another build's rename leaves that (equally fresh) build in place.
       rmSync(consoleDistDir, { recursive: true, force: true });
-      renameSync(tmp, consoleDistDir);
+      try {
+        renameSync(tmp, consoleDistDir);
+      } catch (error) {
+        if (!existsSync(join(consoleDistDir, 'index.html'))) throw error;
+      }
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
