@@ -1,8 +1,8 @@
 import { isValidationError } from '@trellis/core';
 import type { DeadLetter } from '@trellis/messaging';
 import type { Command, CommandIO } from '../command.js';
+import { openDeadLetters } from '../open-store.js';
 import { type DeadLetterArgs, parseDeadLetterArgs } from './dead-letters-args.js';
-import { openDeadLetters } from './dead-letters-store.js';
 
 const USAGE = `usage: trellis dead-letters <action> --db <sqlite-file | postgres-url> [filters] [options]
 

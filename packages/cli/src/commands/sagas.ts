@@ -1,9 +1,9 @@
 import { isValidationError } from '@trellis/core';
 import { isSagaNotFoundError, isSagaStateError, SagaInspector } from '@trellis/saga';
 import type { Command, CommandIO } from '../command.js';
+import { openSagas } from '../open-store.js';
 import { parseSagaArgs, type SagaArgs } from './sagas-args.js';
 import { countsLine, instanceTable, timelineText } from './sagas-format.js';
-import { openSagas } from './sagas-store.js';
 
 const USAGE = `usage: trellis sagas <action> --db <sqlite-file | postgres-url> [options]
 
