@@ -3,6 +3,8 @@ import { deliveryTests } from './delivery-tests.js';
 import { failureTests } from './failure-tests.js';
 import type { BusConformanceContext, ConformanceOptions } from './harness.js';
 
+export { type BusCrashContext, busCrashTest } from './bus-crash.js';
+
 export type {
   BusConformanceContext,
   ConformanceBusOptions,
