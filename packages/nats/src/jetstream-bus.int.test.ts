@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { type Bus, withInbox } from '@trellis/messaging';
-import { describeBusConformance } from '@trellis/messaging/conformance';
+import type { Bus } from '@trellis/messaging';
+import { describeBusConformance, sqlLedger } from '@trellis/messaging/conformance';
 import { SqliteDatabase, SqliteDeadLetterStore, SqliteInbox, SqliteOutbox } from '@trellis/sqlite';
 import { serverUrl } from '@trellis/testing';
 import { describe, expect, it } from 'vitest';
@@ -48,32 +48,7 @@ describe.skipIf(!url)('JetStreamBus', () => {
       async createLedger() {
         const ledger = SqliteDatabase.open(join(dir, `ledger-${ledgers.length}.db`));
         ledgers.push(ledger);
-        await ledger.execute(
-          'CREATE TABLE applied (seq INTEGER PRIMARY KEY AUTOINCREMENT, group_name TEXT, message_id TEXT)',
-        );
-        const inbox = await SqliteInbox.create(ledger);
-        return {
-          handler: (hooks = {}) => {
-            const inner = withInbox(inbox, async (message, tx, context) => {
-              await tx.execute('INSERT INTO applied (group_name, message_id) VALUES ($1, $2)', [
-                context.group,
-                message.id,
-              ]);
-              await hooks.beforeCommit?.(message);
-            });
-            return async (message, context) => {
-              await inner(message, context);
-              await hooks.afterCommit?.(message);
-            };
-          },
-          applied: async () =>
-            (
-              await ledger.query<{ group_name: string; message_id: string }>(
-                'SELECT group_name, message_id FROM applied ORDER BY seq',
-              )
-            ).map((r) => ({ group: r.group_name, messageId: r.message_id })),
-          close: async () => {},
-        };
+        return sqlLedger(ledger, await SqliteInbox.create(ledger));
       },
       async cleanup() {
         await relay.stop();

@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '@trellis/core';
-import { withInbox } from '@trellis/messaging';
-import { describeBusConformance } from '@trellis/messaging/conformance';
+import { describeBusConformance, sqlLedger } from '@trellis/messaging/conformance';
 import { describe, expect, it } from 'vitest';
 import { SqliteDatabase } from './database.js';
 import { SqliteInbox } from './inbox.js';
@@ -32,33 +31,8 @@ describeBusConformance('sqlite', async () => {
     },
     async createLedger() {
       const db = SqliteDatabase.open(join(dir, `service-${others.length}.db`));
-      await db.execute(
-        'CREATE TABLE applied (seq INTEGER PRIMARY KEY AUTOINCREMENT, group_name TEXT, message_id TEXT)',
-      );
-      const inbox = await SqliteInbox.create(db);
       others.push(() => db.close());
-      return {
-        handler: (hooks = {}) => {
-          const inner = withInbox(inbox, async (message, tx, context) => {
-            await tx.execute('INSERT INTO applied (group_name, message_id) VALUES ($1, $2)', [
-              context.group,
-              message.id,
-            ]);
-            await hooks.beforeCommit?.(message);
-          });
-          return async (message, context) => {
-            await inner(message, context);
-            await hooks.afterCommit?.(message);
-          };
-        },
-        applied: async () =>
-          (
-            await db.query<{ group_name: string; message_id: string }>(
-              'SELECT group_name, message_id FROM applied ORDER BY seq',
-            )
-          ).map((r) => ({ group: r.group_name, messageId: r.message_id })),
-        close: async () => {},
-      };
+      return sqlLedger(db, await SqliteInbox.create(db));
     },
     async cleanup() {
       await Promise.all(buses.map((b) => b.close()));

@@ -1,5 +1,7 @@
+import type { SqlDatabase, SqlTransaction } from '@trellis/core';
 import type { Bus, HeaderProvider, MessageHandler } from '../bus.js';
 import type { DeadLetterStore } from '../dead-letter.js';
+import { type Inbox, withInbox } from '../inbox.js';
 import type { Message } from '../message.js';
 import type { BusObserver } from '../observer.js';
 import type { TopicSchemas } from '../schemas.js';
@@ -53,4 +55,35 @@ export interface ConformanceOptions {
   waitMs?: number;
   /** Per-test timeout (default 60 000 ms). */
   testTimeoutMs?: number;
+}
+
+/**
+ * A {@link Ledger} in a SQL database: each effect is a row of its `applied` table, written in
+ * the inbox's transaction (created here; `db` is usually a SQLite file of the test's own).
+ */
+export async function sqlLedger(db: SqlDatabase, inbox: Inbox<SqlTransaction>): Promise<Ledger> {
+  const seq = db.dialect === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  await db.execute(`CREATE TABLE applied (seq ${seq}, group_name TEXT, message_id TEXT)`);
+  return {
+    handler: (hooks = {}) => {
+      const inner = withInbox(inbox, async (message, tx, context) => {
+        await tx.execute('INSERT INTO applied (group_name, message_id) VALUES ($1, $2)', [
+          context.group,
+          message.id,
+        ]);
+        await hooks.beforeCommit?.(message);
+      });
+      return async (message, context) => {
+        await inner(message, context);
+        await hooks.afterCommit?.(message);
+      };
+    },
+    applied: async () =>
+      (
+        await db.query<{ group_name: string; message_id: string }>(
+          'SELECT group_name, message_id FROM applied ORDER BY seq',
+        )
+      ).map((r) => ({ group: r.group_name, messageId: r.message_id })),
+    close: async () => {},
+  };
 }

@@ -12,6 +12,7 @@ export type {
   Ledger,
   LedgerHooks,
 } from './harness.js';
+export { sqlLedger } from './harness.js';
 export { deferred, pause, waitFor } from './wait.js';
 
 /**
