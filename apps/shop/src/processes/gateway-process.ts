@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { shopGatewayConfig } from '../gateway/gateway-config.js';
 import { startOpsConsole } from '../gateway/ops-console.js';
 import { shopConfigSchema } from '../platform/shop-config.js';
+import { announceListening } from '../supervisor/shop-process.js';
 import { watchSupervisor } from './watch-supervisor.js';
 
 const schema = shopConfigSchema
@@ -55,6 +56,7 @@ const url = await gateway.listen({
   host: config.HOST,
   ...(config.GATEWAY_ADMIN_PORT !== undefined ? { adminPort: config.GATEWAY_ADMIN_PORT } : {}),
 });
+announceListening(Number(new URL(url).port));
 gateway.logger.info({ url, startupMs: Math.round(process.uptime() * 1000) }, 'gateway ready');
 
 let stopping = false;

@@ -8,6 +8,7 @@ import { loadConfigOrExit } from '@trellis/service';
 import { shopConfigSchema } from '../platform/shop-config.js';
 import { createShopContext } from '../platform/shop-service.js';
 import { type ServiceName, slotOf } from '../registry.js';
+import { announceListening } from '../supervisor/shop-process.js';
 import { watchSupervisor } from './watch-supervisor.js';
 
 const name = process.argv[2] ?? process.env.SHOP_SERVICE;
@@ -28,6 +29,7 @@ try {
   };
   const service = await build(ctx);
   const url = await service.listen({ port: config.PORT, host: config.HOST });
+  announceListening(Number(new URL(url).port));
   ctx.logger.info({ url, startupMs: Math.round(process.uptime() * 1000) }, `${name} ready`);
   watchSupervisor(() => {
     ctx.logger.warn('supervisor gone: shutting down');

@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@trellis/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ProcessEvent, ShopProcess } from './shop-process.js';
+
+const announcer = new URL('./shop-process.ts', import.meta.url).href;
 
 let dir: string;
 let proc: ShopProcess | undefined;
@@ -103,5 +106,62 @@ describe('ShopProcess', () => {
       readyUrl: 'http://127.0.0.1:1/ready',
     });
     await expect(proc.start()).rejects.toThrow('exited during start-up');
+  });
+});
+
+describe('ShopProcess readiness on a port someone else took', () => {
+  let foreign: Server | undefined;
+  afterEach(async () => {
+    await new Promise((r) => (foreign ? foreign.close(r) : r(undefined)));
+    foreign = undefined;
+  });
+
+  /** Another process's server on `port`, answering 200 to everything (another shop's service). */
+  async function squat(port: number): Promise<void> {
+    foreign = createServer((_q, s) => s.end('{"status":"ready"}'));
+    await new Promise<void>((r) => foreign?.listen(port, '127.0.0.1', r));
+  }
+
+  /** A child that binds `port` (dying with EADDRINUSE when it is taken) and then announces it. */
+  function announcing(port: number, id: string): ShopProcess {
+    const script = join(dir, `${id}.mts`);
+    writeFileSync(
+      script,
+      `import http from 'node:http';
+       import { announceListening } from ${JSON.stringify(announcer)};
+       const server = http.createServer((q, s) => s.end('ok'));
+       server.listen(${port}, '127.0.0.1', () => announceListening(${port}));`,
+    );
+    return new ShopProcess({
+      id,
+      command: process.execPath,
+      args: ['--import', import.meta.resolve('tsx'), script],
+      env: {},
+      cwd: dir,
+      logFile: join(dir, 'logs', `${id}.log`),
+      port,
+      readyUrl: `http://127.0.0.1:${port}/health/ready`,
+      announces: true,
+      readyTimeoutMs: 20_000,
+    });
+  }
+
+  it('fails the start when its child cannot bind the port, although the port answers ready', async () => {
+    const port = await freePort();
+    await squat(port);
+    proc = announcing(port, 'fooled');
+    await expect(proc.start()).rejects.toThrow('exited during start-up');
+    expect(proc.ready).toBe(false);
+  });
+
+  it('is ready once its own child announced the port, and again after a restart', async () => {
+    const port = await freePort();
+    proc = announcing(port, 'honest');
+    await proc.start();
+    expect(proc.ready).toBe(true);
+    proc.signal('SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
+    await proc.whenReady();
+    expect(proc.restarts).toBe(1);
   });
 });

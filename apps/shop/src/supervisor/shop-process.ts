@@ -24,6 +24,41 @@ export interface ProcessSpec {
   readyUrl: string;
   /** Longest wait for readiness before the start counts as failed. Default 60 s. */
   readyTimeoutMs?: number;
+  /**
+   * The child reports the port it bound over an IPC channel (see `announceListening`), and the
+   * readiness probe counts only after that report from the current child. Ports are picked
+   * free and then released before the child binds them, so without it another process that
+   * took the port meanwhile (another shop under test) could answer the probe for a child that
+   * died on `EADDRINUSE`.
+   */
+  announces?: boolean;
+}
+
+/** The IPC message a child sends once it listens (see {@link ProcessSpec.announces}). */
+export interface ListeningAnnouncement {
+  kind: 'trellis:listening';
+  port: number;
+}
+
+function isAnnouncement(m: unknown): m is ListeningAnnouncement {
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    (m as { kind?: unknown }).kind === 'trellis:listening' &&
+    typeof (m as { port?: unknown }).port === 'number'
+  );
+}
+
+/**
+ * Called by a supervised child once its server is bound to `port`: tells the supervisor over
+ * the IPC channel it was started with (nothing happens without one), then lets the channel
+ * stop holding the process open.
+ */
+export function announceListening(port: number): void {
+  if (!process.send) return;
+  const message: ListeningAnnouncement = { kind: 'trellis:listening', port };
+  process.send(message);
+  process.channel?.unref();
 }
 
 /** What happened to a process, for the supervisor's console lines. */
@@ -56,6 +91,8 @@ export class ShopProcess {
   restarts = 0;
   private readyWaiters: Array<() => void> = [];
   private isReady = false;
+  /** The port the current child announced it bound (only with `spec.announces`). */
+  private announcedPort: number | undefined;
 
   constructor(
     readonly spec: ProcessSpec,
@@ -125,15 +162,23 @@ export class ShopProcess {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     this.log ??= createWriteStream(spec.logFile, { flags: 'a' });
     this.isReady = false;
+    this.announcedPort = undefined;
     this.startedAt = Date.now();
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env, SHOP_SUPERVISOR_PID: String(process.pid) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: spec.announces ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
       // Its own process group: Ctrl-C reaches the supervisor only, which stops children in order.
       detached: true,
     });
     this.child = child;
+    if (spec.announces) {
+      child.on('message', (m) => {
+        if (this.child === child && isAnnouncement(m)) this.announcedPort = m.port;
+      });
+      // The channel must not keep the supervisor alive.
+      child.channel?.unref();
+    }
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
       const lines = createInterface({ input: stream });
@@ -167,13 +212,17 @@ export class ShopProcess {
     while (Date.now() < deadline) {
       if (this.child !== child || !this.running)
         throw new Error(`${this.spec.id} exited during start-up (see ${this.spec.logFile})`);
-      const ok = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(1000) }).then(
-        (r) => {
-          void r.body?.cancel();
-          return r.ok;
-        },
-        () => false,
-      );
+      // Whatever answers on the port before the child said it bound it is not the child.
+      const bound = !this.spec.announces || this.announcedPort === this.spec.port;
+      const ok =
+        bound &&
+        (await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(1000) }).then(
+          (r) => {
+            void r.body?.cancel();
+            return r.ok;
+          },
+          () => false,
+        ));
       if (ok) {
         this.isReady = true;
         this.onEvent({ kind: 'ready', id: this.spec.id, ms: Date.now() - started, restarts: this.restarts });

@@ -6,7 +6,7 @@
 import { slotOf } from '../registry.js';
 import { type ProvidedInfrastructure, provideInfrastructure } from './infrastructure.js';
 import { loadOrCreateSecrets, type ShopSecrets } from './secrets.js';
-import type { ProcessEvent } from './shop-process.js';
+import type { ProcessEvent, ProcessSpec } from './shop-process.js';
 import { Supervisor } from './supervisor.js';
 import { planTopology, type Topology, writeTopology } from './topology.js';
 
@@ -29,6 +29,13 @@ export interface StartShopOptions {
   gatewayEnv?: Record<string, string>;
   echo?: (id: string, line: string) => void;
   onEvent?: (event: ProcessEvent) => void;
+  /**
+   * Adjusts the planned topology before it is written and started (e.g. the chaos harness
+   * moves an instance to an address inside a network namespace it created).
+   */
+  adaptTopology?: (topology: Topology) => Topology | Promise<Topology>;
+  /** Adjusts how one process is launched (see `SupervisorOptions.adaptProcess`). */
+  adaptProcess?: (spec: ProcessSpec, target: { service: string; replica: number }) => ProcessSpec;
 }
 
 /** A running shop. */
@@ -66,7 +73,7 @@ export async function startShop(o: StartShopOptions): Promise<RunningShop> {
       ? await provideInfrastructure({ env: o.env ?? process.env, databasePrefix: o.databasePrefix ?? 'shop' })
       : undefined;
   try {
-    const topology = await planTopology({
+    const planned = await planTopology({
       mode,
       dataDir: o.dataDir,
       ...(o.gatewayPort !== undefined ? { gatewayPort: o.gatewayPort } : {}),
@@ -75,6 +82,7 @@ export async function startShop(o: StartShopOptions): Promise<RunningShop> {
       ...(infrastructure ? { infrastructure: infrastructure.infrastructure } : {}),
       busNamespace: (o.databasePrefix ?? 'shop').replace(/[^a-z0-9_]/gi, '_').toLowerCase(),
     });
+    const topology = o.adaptTopology ? await o.adaptTopology(planned) : planned;
     const secrets = loadOrCreateSecrets(topology.dataDir, o.env ?? process.env);
     writeTopology(topology);
     const supervisor = new Supervisor({
@@ -86,6 +94,7 @@ export async function startShop(o: StartShopOptions): Promise<RunningShop> {
       ...(o.gatewayEnv ? { gatewayEnv: o.gatewayEnv } : {}),
       ...(o.echo ? { echo: o.echo } : {}),
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+      ...(o.adaptProcess ? { adaptProcess: o.adaptProcess } : {}),
     });
     await supervisor.start();
     let stopping: Promise<void> | undefined;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canConnect } from '@trellis/testing';
 import type { ShopSecrets } from './secrets.js';
-import { type ProcessEvent, ShopProcess } from './shop-process.js';
+import { type ProcessEvent, type ProcessSpec, ShopProcess } from './shop-process.js';
 import { type Topology, upstreamsOf } from './topology.js';
 
 /** Options of {@link Supervisor}. */
@@ -28,6 +28,13 @@ export interface SupervisorOptions {
   echo?: (id: string, line: string) => void;
   /** Lifecycle events (ready, exited/restarting). */
   onEvent?: (event: ProcessEvent) => void;
+  /**
+   * Adjusts how one process is launched, given the spec the supervisor planned (`replica` is
+   * -1 for the gateway). The chaos harness uses it to run an instance inside a network
+   * namespace (`ip netns exec …`) or to point it at a fault-injecting proxy. The result is
+   * used for every (re)start of that process.
+   */
+  adaptProcess?: (spec: ProcessSpec, target: { service: string; replica: number }) => ProcessSpec;
 }
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -51,6 +58,8 @@ export class Supervisor {
     const upstreams = JSON.stringify(upstreamsOf(t));
     const logs = join(t.dataDir, 'logs');
     const common = { LOG_LEVEL: o.logLevel ?? 'info', INTERNAL_TOKEN_SECRET: o.secrets.internalTokenSecret };
+    const adapt = (spec: ProcessSpec, service: string, replica: number) =>
+      o.adaptProcess ? o.adaptProcess(spec, { service, replica }) : spec;
     for (const instance of t.instances) {
       const db = t.databases[instance.service];
       const env: Record<string, string> = {
@@ -78,40 +87,50 @@ export class Supervisor {
       const id = instance.replica === 0 ? instance.service : `${instance.service}#${instance.replica}`;
       this.services.push(
         new ShopProcess(
-          {
-            id,
-            command: process.execPath,
-            args: [...nodeArgs(here('../processes/service-process.ts')), instance.service],
-            env,
-            cwd: process.cwd(),
-            logFile: join(logs, `${id.replace('#', '-')}.log`),
-            port: instance.port,
-            readyUrl: `${instance.url}/health/ready`,
-          },
+          adapt(
+            {
+              id,
+              command: process.execPath,
+              args: [...nodeArgs(here('../processes/service-process.ts')), instance.service],
+              env,
+              cwd: process.cwd(),
+              logFile: join(logs, `${id.replace('#', '-')}.log`),
+              port: instance.port,
+              readyUrl: `${instance.url}/health/ready`,
+              announces: true,
+            },
+            instance.service,
+            instance.replica,
+          ),
           o.onEvent,
           o.echo,
         ),
       );
     }
     this.gateway = new ShopProcess(
-      {
-        id: 'gateway',
-        command: process.execPath,
-        args: nodeArgs(here('../processes/gateway-process.ts')),
-        env: {
-          ...common,
-          PORT: String(t.gatewayPort),
-          HOST: '127.0.0.1',
-          SHOP_UPSTREAMS: upstreams,
-          JWT_SECRET: o.secrets.jwtSecret,
-          ...(t.redisUrl ? { REDIS_URL: t.redisUrl } : {}),
-          ...o.gatewayEnv,
+      adapt(
+        {
+          id: 'gateway',
+          command: process.execPath,
+          args: nodeArgs(here('../processes/gateway-process.ts')),
+          env: {
+            ...common,
+            PORT: String(t.gatewayPort),
+            HOST: '127.0.0.1',
+            SHOP_UPSTREAMS: upstreams,
+            JWT_SECRET: o.secrets.jwtSecret,
+            ...(t.redisUrl ? { REDIS_URL: t.redisUrl } : {}),
+            ...o.gatewayEnv,
+          },
+          cwd: process.cwd(),
+          logFile: join(logs, 'gateway.log'),
+          port: t.gatewayPort,
+          readyUrl: `${t.gatewayUrl}/__gateway/health/live`,
+          announces: true,
         },
-        cwd: process.cwd(),
-        logFile: join(logs, 'gateway.log'),
-        port: t.gatewayPort,
-        readyUrl: `${t.gatewayUrl}/__gateway/health/live`,
-      },
+        'gateway',
+        -1,
+      ),
       o.onEvent,
       o.echo,
     );
