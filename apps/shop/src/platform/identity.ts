@@ -5,6 +5,7 @@
  * endpoints (reserve stock, charge a card) require that role, so a user token forwarded by
  * mistake, or a request that bypassed the gateway, is refused.
  */
+import { type Clock, systemClock } from '@trellis/core';
 import type { Identity, RequestContext } from '@trellis/service';
 import { InternalTokenSigner, newRequestId, runWithRequestContext } from '@trellis/service';
 import type { Logger } from 'pino';
@@ -41,8 +42,9 @@ export class ServiceIdentity {
     readonly name: string,
     secret: string,
     private readonly log: Logger,
+    clock: Clock = systemClock,
   ) {
-    this.signer = new InternalTokenSigner({ key: secret, ttlSeconds: 300 });
+    this.signer = new InternalTokenSigner({ key: secret, ttlSeconds: 300, clock });
     this.identity = { subject: name, kind: 'service', scopes: [], roles: [SERVICE_ROLE] };
   }
 

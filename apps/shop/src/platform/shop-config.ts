@@ -37,6 +37,7 @@ const bool = z
  * | `SHOP_UPSTREAMS` | JSON map service → instance URLs, for service-to-service calls |
  * | `JWT_SECRET` | HS256 secret of the user JWTs (users signs, the gateway verifies) |
  * | `SHOP_SEED` | create the demo data when the database is empty |
+ * | `SHOP_CLOCK_OFFSET_MS` | skew this process's clock by this many ms (chaos experiments) |
  */
 export const shopConfigSchema = serviceConfigSchema.extend({
   SHOP_MODE: z.enum(['embedded', 'distributed']).default('embedded'),
@@ -59,6 +60,12 @@ export const shopConfigSchema = serviceConfigSchema.extend({
   ACCESS_LOG: z.enum(['info', 'debug']).default('debug'),
   /** How long POST /orders waits for the saga before answering 202 (ms). */
   ORDER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * Runs this process's clock this many ms ahead (negative: behind) of the machine's, for the
+   * chaos harness's clock-skew experiment: everything the service times or stamps reads
+   * `ctx.clock` (saga leases, token checks, idempotency claims, event times). Default 0.
+   */
+  SHOP_CLOCK_OFFSET_MS: z.coerce.number().int().min(-86_400_000).max(86_400_000).default(0),
 });
 
 /** The parsed shop configuration. */

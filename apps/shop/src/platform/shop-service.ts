@@ -28,6 +28,7 @@ import { type BusLocation, busFileOf, openBus, type ShopBus } from './bus.js';
 import { type UpstreamClientOptions, upstreamClient } from './clients.js';
 import { ServiceIdentity } from './identity.js';
 import type { ShopConfig } from './shop-config.js';
+import { skewedClock } from './skewed-clock.js';
 
 /** Everything a shop service is built from. */
 export interface ShopContext {
@@ -80,13 +81,14 @@ export async function createShopContext(
   options: { clock?: Clock; logger?: Logger } = {},
 ): Promise<ShopContext> {
   const logger = options.logger ?? createLogger({ name, level: config.LOG_LEVEL });
+  const clock = options.clock ?? skewedClock(config.SHOP_CLOCK_OFFSET_MS);
   const backend = await openBackend(backendLocation(config, name));
   // The console's view of this instance: breakers join its board as they join the metrics.
   const ops = new OpsApi({
     service: name,
     instance: config.SHOP_REPLICA ? `${name}#${config.SHOP_REPLICA}` : name,
     version: '0.1.0',
-    ...(options.clock ? { clock: options.clock } : {}),
+    ...(clock !== systemClock ? { clock } : {}),
   });
   const metrics = ops.board.watch(new ServiceMetrics({ serviceName: name }));
   const observer: BusObserver = busMetricsObserver(metrics);
@@ -99,8 +101,8 @@ export async function createShopContext(
     metrics,
     busObserver: observer,
     ops,
-    clock: options.clock ?? systemClock,
-    identity: new ServiceIdentity(name, config.INTERNAL_TOKEN_SECRET, logger),
+    clock,
+    identity: new ServiceIdentity(name, config.INTERNAL_TOKEN_SECRET, logger, clock),
     bus() {
       bus ??= openBus(busLocation(config), backend, name, observer);
       return bus;
