@@ -4,7 +4,7 @@
  * span is dropped when a new one arrives. One recorder can be shared by every service in a
  * process, so a trace that crosses services in embedded mode is seen whole.
  */
-import { type HrTime, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { type HrTime, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /** A finished span as plain data. Times are epoch milliseconds. */
@@ -186,12 +186,3 @@ function summarise(traceId: string, spans: RecordedSpan[]): TraceSummary {
     error,
   };
 }
-
-/** Maps our kind names to OpenTelemetry's enum. */
-export const spanKinds: Record<RecordedSpan['kind'], SpanKind> = {
-  internal: SpanKind.INTERNAL,
-  server: SpanKind.SERVER,
-  client: SpanKind.CLIENT,
-  producer: SpanKind.PRODUCER,
-  consumer: SpanKind.CONSUMER,
-};
