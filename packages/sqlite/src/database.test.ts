@@ -51,5 +51,15 @@ describe('rewritePlaceholders', () => {
       sql: `SELECT 'it''s $1', ?`,
       order: [9],
     });
+    expect(rewritePlaceholders('SELECT /* $2 */ $1, `$2` /* $3')).toEqual({
+      sql: 'SELECT /* $2 */ ?, `$2` /* $3',
+      order: [0],
+    });
+  });
+
+  it('binds the right values when a block comment mentions a placeholder', async () => {
+    const db = SqliteDatabase.open(file());
+    expect(await db.query('SELECT /* $2 is not bound here */ $1 AS a', ['x'])).toEqual([{ a: 'x' }]);
+    await db.close();
   });
 });

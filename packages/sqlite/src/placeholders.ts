@@ -1,7 +1,8 @@
 /**
  * Rewrites PostgreSQL-style `$1 … $n` placeholders into SQLite's anonymous `?`, returning
  * the order in which to bind the caller's parameters (a `$n` used twice is bound twice).
- * Quoted strings, quoted identifiers and comments are left alone.
+ * Quoted strings, quoted identifiers (double quotes or backticks), line comments and block
+ * comments are left alone.
  */
 export function rewritePlaceholders(sql: string): { sql: string; order: number[] } {
   let out = '';
@@ -9,13 +10,18 @@ export function rewritePlaceholders(sql: string): { sql: string; order: number[]
   let i = 0;
   while (i < sql.length) {
     const ch = sql[i] as string;
-    if (ch === "'" || ch === '"') {
+    if (ch === "'" || ch === '"' || ch === '`') {
       const end = closingQuote(sql, i, ch);
       out += sql.slice(i, end);
       i = end;
     } else if (ch === '-' && sql[i + 1] === '-') {
       const end = sql.indexOf('\n', i);
       const stop = end === -1 ? sql.length : end;
+      out += sql.slice(i, stop);
+      i = stop;
+    } else if (ch === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      const stop = end === -1 ? sql.length : end + 2;
       out += sql.slice(i, stop);
       i = stop;
     } else if (ch === '$' && /[0-9]/.test(sql[i + 1] ?? '')) {
