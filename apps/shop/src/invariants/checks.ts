@@ -21,7 +21,9 @@ export type InvariantName =
   | 'shipment-matches-order'
   | 'events-delivered'
   | 'outbox-drained'
-  | 'no-dead-letters';
+  | 'no-dead-letters'
+  | 'inbox-matches-log'
+  | 'dead-letters-accounted';
 
 /** One broken invariant. */
 export interface Violation {
@@ -60,6 +62,14 @@ export const INVARIANTS: ReadonlyArray<{ name: InvariantName; description: strin
   { name: 'events-delivered', description: 'every lifecycle event reached the notifications consumer group' },
   { name: 'outbox-drained', description: 'no committed message is stuck in an outbox' },
   { name: 'no-dead-letters', description: 'no message or saga ended in a dead-letter store' },
+  {
+    name: 'inbox-matches-log',
+    description: 'every consumer group handled every logged event once (inbox = log, dead letters aside)',
+  },
+  {
+    name: 'dead-letters-accounted',
+    description: 'every dead letter is a logged event its group did not handle, or a failed saga',
+  },
 ];
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -177,5 +187,53 @@ export function checkFacts(f: ShopFacts, expectedOrderIds: Iterable<string> = []
 
   if (f.outboxBacklog > 0) add('outbox-drained', 'outbox', `${f.outboxBacklog} messages not yet published`);
   for (const d of f.deadLetters) add('no-dead-letters', `${d.service}/${d.group}`, `${d.topic}: ${d.error}`);
+  checkDelivery(f, add);
   return v;
+}
+
+/**
+ * Each consumer group of the order events marks every message it handled in its inbox, in the
+ * transaction of its effects: so its inbox must hold exactly the logged event ids — one mark per
+ * event (the key makes a second impossible), none missing, none that the log never had — except
+ * events parked in that group's dead letters, which are visible and replayable, not lost. A dead
+ * letter must itself be accounted for: an event of the log its group did not handle, or a saga
+ * that exists.
+ */
+function checkDelivery(
+  f: ShopFacts,
+  add: (invariant: InvariantName, subject: string, detail: string) => void,
+): void {
+  const logged = new Map<string, string>();
+  for (const order of f.orders.values()) for (const e of order.events) logged.set(e.id, order.id);
+  for (const [group, handled] of f.inbox) {
+    const parked = new Set(f.deadLetters.filter((d) => d.group === group).map((d) => d.messageId));
+    const missing = [...logged].filter(([id]) => !handled.has(id) && !parked.has(id));
+    for (const [id, orderId] of missing.slice(0, 20))
+      add('inbox-matches-log', orderId, `event ${id} not handled by ${group}`);
+    if (missing.length > 20)
+      add('inbox-matches-log', group, `${missing.length - 20} more events not handled by ${group}`);
+    const unknown = [...handled].filter((id) => !logged.has(id));
+    if (unknown.length > 0)
+      add(
+        'inbox-matches-log',
+        group,
+        `${unknown.length} handled messages are not in the log (${unknown[0]}…)`,
+      );
+  }
+  for (const d of f.deadLetters) {
+    const subject = `${d.service}/${d.group}`;
+    if (d.group.startsWith('saga-')) {
+      const sagaId = d.messageId.replace(/@\d+$/, '');
+      if (!f.sagas.has(sagaId))
+        add('dead-letters-accounted', subject, `dead letter of unknown saga ${sagaId}`);
+    } else if (!logged.has(d.messageId)) {
+      add(
+        'dead-letters-accounted',
+        subject,
+        `dead letter of message ${d.messageId}, which is not in the log`,
+      );
+    } else if (f.inbox.get(d.group)?.has(d.messageId)) {
+      add('dead-letters-accounted', subject, `message ${d.messageId} is dead-lettered but was handled`);
+    }
+  }
 }

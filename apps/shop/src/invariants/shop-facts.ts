@@ -5,8 +5,10 @@
  * outbox backlogs and dead letters.
  */
 import type { SqlDatabase } from '@trellis/core';
+import { NOTIFICATIONS_GROUP } from '../services/notifications/notifications-service.js';
 import { OrderAggregate } from '../services/orders/order-aggregate.js';
 import type { OrderEvent } from '../services/orders/order-events.js';
+import { READ_MODEL_GROUP } from '../services/orders/order-read-model.js';
 import { rowsOrNone, type ShopDatabases } from './shop-databases.js';
 
 /** One order as its events say, plus what its event stream contains. */
@@ -40,9 +42,17 @@ export interface ShopFacts {
   }>;
   shipments: Array<{ key: string; orderId: string | null; status: string }>;
   notifiedEventIds: Set<string>;
+  /** Per consumer group of the order events: the message ids its inbox marked handled. */
+  inbox: Map<string, Set<string>>;
   outboxBacklog: number;
-  deadLetters: Array<{ service: string; group: string; topic: string; error: string }>;
+  deadLetters: Array<{ service: string; group: string; topic: string; error: string; messageId: string }>;
 }
+
+/** The consumer groups that handle every order event through an inbox, and whose database holds it. */
+export const ORDER_EVENT_GROUPS = [
+  { group: READ_MODEL_GROUP, service: 'orders' },
+  { group: NOTIFICATIONS_GROUP, service: 'notifications' },
+] as const;
 
 const n = (v: unknown) => Number(v ?? 0);
 
@@ -118,9 +128,9 @@ export async function readShopFacts(dbs: ShopDatabases, busDb?: SqlDatabase): Pr
   ] as Array<[string, SqlDatabase]>;
   for (const [service, db] of deadLetterSources) {
     outboxBacklog += await count(db, 'trellis_outbox');
-    const rows = await rowsOrNone<{ group_name: string; topic: string; error: string }>(
+    const rows = await rowsOrNone<{ group_name: string; topic: string; error: string; message_id: string }>(
       db,
-      'SELECT group_name, topic, error FROM trellis_dead_letters',
+      'SELECT group_name, topic, error, message_id FROM trellis_dead_letters',
     );
     for (const r of rows)
       deadLetters.push({
@@ -128,7 +138,17 @@ export async function readShopFacts(dbs: ShopDatabases, busDb?: SqlDatabase): Pr
         group: r.group_name,
         topic: r.topic,
         error: String(r.error).slice(0, 200),
+        messageId: String(r.message_id),
       });
+  }
+  const inbox = new Map<string, Set<string>>();
+  for (const { group, service } of ORDER_EVENT_GROUPS) {
+    const rows = await rowsOrNone<{ message_id: string }>(
+      dbs[service],
+      'SELECT message_id FROM trellis_inbox WHERE group_name = $1',
+      [group],
+    );
+    inbox.set(group, new Set(rows.map((r) => String(r.message_id))));
   }
   const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
   return {
@@ -176,6 +196,7 @@ export async function readShopFacts(dbs: ShopDatabases, busDb?: SqlDatabase): Pr
       status: String(r.status),
     })),
     notifiedEventIds: new Set(notifications.map((r) => r.event_id)),
+    inbox,
     outboxBacklog,
     deadLetters,
   };
