@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ManualClock } from '@trellis/core';
 import Fastify from 'fastify';
@@ -108,6 +108,52 @@ describe('JWT through JWKS', () => {
     await clock.advance(61_000);
     expect(auth.cached(token)).toBeUndefined();
     await expect(auth.verify(token)).rejects.toMatchObject({ details: { reason: 'expired' } });
+  });
+});
+
+describe('JWT with static public keys', () => {
+  it('checks a token against the key its kid names, then against each key of its algorithm without a kid (rotation)', async () => {
+    const [old, next] = [await generateKeyPair('RS256'), await generateKeyPair('RS256')];
+    const pem = async (k: Parameters<typeof exportJWK>[0]) =>
+      createPublicKey({ key: await exportJWK(k), format: 'jwk' }).export({
+        type: 'spki',
+        format: 'pem',
+      }) as string;
+    const config = (publicKeys: Array<{ kid?: string; alg: 'RS256'; pem: string }>) =>
+      new Authenticator({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        publicKeys,
+        clockToleranceSeconds: 5,
+        cacheSize: 10,
+        apiKeys: [],
+        rolesClaim: 'roles',
+      });
+    // The retiring key has no kid; the new one has. A token naming the new kid must be checked
+    // against the new key, not the first key of its algorithm.
+    const named = config([
+      { alg: 'RS256', pem: await pem(old.publicKey) },
+      { kid: 'next', alg: 'RS256', pem: await pem(next.publicKey) },
+    ]);
+    expect((await named.verify(await sign('RS256', 'next', next.privateKey))).identity.subject).toBe('carol');
+    expect((await named.verify(await sign('RS256', 'old', old.privateKey))).identity.subject).toBe('carol');
+    // Neither key has a kid: each is tried; a token signed by neither is still refused.
+    const unnamed = config([
+      { alg: 'RS256', pem: await pem(old.publicKey) },
+      { alg: 'RS256', pem: await pem(next.publicKey) },
+    ]);
+    expect((await unnamed.verify(await sign('RS256', 'any', next.privateKey))).identity.subject).toBe(
+      'carol',
+    );
+    const stranger = await generateKeyPair('RS256');
+    await expect(unnamed.verify(await sign('RS256', 'any', stranger.privateKey))).rejects.toMatchObject({
+      details: { reason: 'signature' },
+    });
+    // A kid no key has, while every key has one: no key to check against.
+    const kids = config([{ kid: 'next', alg: 'RS256', pem: await pem(next.publicKey) }]);
+    await expect(kids.verify(await sign('RS256', 'gone', next.privateKey))).rejects.toMatchObject({
+      details: { reason: 'no_key' },
+    });
   });
 });
 

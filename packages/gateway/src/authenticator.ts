@@ -119,10 +119,8 @@ export class Authenticator {
         if (!this.secret) throw unauthorized('alg_not_allowed');
         ({ payload } = await jwtVerify(token, this.secret, options));
       } else if (alg !== undefined && ASYMMETRIC.has(alg)) {
-        const key = this.staticKeys.find(
-          (k) => k.alg === alg && (kid === undefined || k.kid === undefined || k.kid === kid),
-        );
-        if (key) ({ payload } = await jwtVerify(token, key.key, options));
+        const keys = this.keysFor(alg, kid);
+        if (keys.length > 0) payload = await verifyWithAny(token, keys, options);
         else if (this.jwks) ({ payload } = await jwtVerify(token, this.jwks, options));
         else throw unauthorized('no_key');
       } else {
@@ -135,6 +133,18 @@ export class Authenticator {
     const result = this.toAuthenticated(payload);
     this.cache.set(token, result, result.expiresAt);
     return result;
+  }
+
+  /**
+   * The static keys a token may be signed with: of its algorithm, the one its `kid` names
+   * first, then those without a `kid` (so a key without one, listed first, does not shadow the
+   * key a token names, and keys rotated without kids are each tried).
+   */
+  private keysFor(alg: string, kid: string | undefined): KeyObject[] {
+    const ofAlg = this.staticKeys.filter((k) => k.alg === alg);
+    const named = kid === undefined ? [] : ofAlg.filter((k) => k.kid === kid);
+    const unnamed = ofAlg.filter((k) => kid === undefined || k.kid === undefined);
+    return [...new Set([...named, ...unnamed])].map((k) => k.key);
   }
 
   private toAuthenticated(p: JWTPayload): Authenticated {
@@ -159,6 +169,24 @@ export class Authenticator {
     if (typeof p.tid === 'string' && SAFE.test(p.tid)) identity.tenant = p.tid;
     return { identity, clientKey: `user:${subject}`, expiresAt: (p.exp ?? 0) * 1000 };
   }
+}
+
+/** Verifies against each key in turn; only a wrong signature moves on to the next key. */
+async function verifyWithAny(
+  token: string,
+  keys: KeyObject[],
+  options: Parameters<typeof jwtVerify>[2],
+): Promise<JWTPayload> {
+  let failure: unknown;
+  for (const key of keys) {
+    try {
+      return (await jwtVerify(token, key, options)).payload;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw error;
+      failure = error;
+    }
+  }
+  throw failure;
 }
 
 function reasonOf(error: unknown): string {
