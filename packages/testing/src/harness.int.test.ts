@@ -25,6 +25,24 @@ describe.skipIf(!pgUrl)('harness: PostgreSQL', () => {
       await client.end();
     }
   });
+
+  it('keeps databases apart however long the prefix is', async () => {
+    const prefix = `a-very-long-test-prefix-${'x'.repeat(60)}`;
+    const urls = [await createTestDatabase(prefix), await createTestDatabase(prefix)];
+    const names: string[] = [];
+    for (const url of urls) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const who = await client.query<{ db: string }>('SELECT current_database() AS db');
+        expect(url.endsWith(`/${who.rows[0]?.db}`)).toBe(true);
+        names.push(who.rows[0]?.db ?? '');
+      } finally {
+        await client.end();
+      }
+    }
+    expect(new Set(names).size).toBe(2);
+  });
 });
 
 describe.skipIf(!natsUrl)('harness: NATS JetStream', () => {

@@ -104,19 +104,31 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   proc.start();
   await ready();
   const handle = makeHandle('postgres', url, port, dir, proc, ready);
-  let n = 0;
-  return {
-    ...handle,
-    async createDatabase(prefix = 'test') {
-      const name = `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${Date.now()}_${n++}`;
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE "${name}"`);
-      } finally {
-        await client.end();
-      }
-      return `postgres://postgres@127.0.0.1:${port}/${name}`;
-    },
-  };
+  return { ...handle, createDatabase: (prefix = 'test') => createDatabase(url, prefix) };
+}
+
+let dbSeq = 0;
+
+/**
+ * Creates an empty database on the server of `adminUrl`, named after `prefix` and unique in
+ * this run, and returns its URL. The prefix is cut to 30 characters: PostgreSQL truncates
+ * names beyond 63 bytes, which would cut off the unique suffix (two databases of one long
+ * prefix then collide) and leave a URL that names something else.
+ */
+export async function createDatabase(adminUrl: string, prefix: string): Promise<string> {
+  const safe = prefix
+    .replace(/[^a-z0-9_]/gi, '_')
+    .toLowerCase()
+    .slice(0, 30);
+  const name = `${safe}_${process.pid}_${Date.now()}_${dbSeq++}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
