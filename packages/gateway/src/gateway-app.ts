@@ -4,9 +4,13 @@
  * interval apply); bodies are left unread for the proxy path, which reads them within each
  * route's limit; everything but the gateway's own health endpoints goes to `proxy`.
  */
+
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config.js';
+import { writeError } from './error-reply.js';
+import { InvalidPathError } from './errors.js';
 
 /** Hands a request to the proxy path (the reply is already hijacked). */
 export type ProxyEntry = (req: IncomingMessage, res: ServerResponse, ip: string, protocol: string) => void;
@@ -31,6 +35,12 @@ export function createGatewayApp(
     trustProxy: config.trustProxy,
     requestIdHeader: false,
     return503OnClosing: false,
+    // A path the router cannot even decode (`%ff`, a truncated escape) is an invalid path like
+    // any other: the Trellis error shape, not Fastify's own (which names its internal code).
+    frameworkErrors: (_error, _request, reply) => {
+      reply.hijack();
+      writeError(reply.raw, new InvalidPathError(), randomUUID(), undefined);
+    },
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));

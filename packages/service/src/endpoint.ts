@@ -46,6 +46,12 @@ export interface EndpointDefinition {
   auth?: EndpointAuth;
   /** Body size limit in bytes for this endpoint (default: the service's). */
   bodyLimit?: number;
+  /**
+   * Whether an `Idempotency-Key` is honoured (the answer stored and replayed). Default true;
+   * `false` ignores the header, for endpoints whose answers must never be stored, such as a
+   * log-in returning a session token.
+   */
+  idempotencyKeys?: boolean;
 }
 
 /** The output (parsed) type of an optional schema, or `undefined` when absent. */

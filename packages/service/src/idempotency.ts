@@ -6,7 +6,7 @@
  *
  * Keys are scoped by the caller's identity, so one user cannot replay another's response.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { ValidationError } from '@trellis/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './errors.js';
@@ -24,7 +24,17 @@ export interface IdempotencyOptions {
   ttlMs?: number;
   /** How long a claim holds before another request may take it over (crash recovery). Default 60 s. */
   lockMs?: number;
+  /**
+   * Secret for the request fingerprints kept in the store (HMAC-SHA-256). Without it a
+   * fingerprint is a plain SHA-256 of method, URL and body, which anyone who can read the store
+   * can test guesses against (a password or card number in the body). Every instance sharing a
+   * store must use the same secret.
+   */
+  fingerprintKey?: string | Uint8Array;
 }
+
+/** Route `config` flag (set from `EndpointDefinition.idempotencyKeys`) that ignores the header. */
+export const IDEMPOTENCY_KEYS_CONFIG = 'trellisIdempotencyKeys';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -50,13 +60,23 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-function fingerprint(request: FastifyRequest): string {
-  const h = createHash('sha256');
+function fingerprint(request: FastifyRequest, key: string | Uint8Array | undefined): string {
+  const h = key === undefined ? createHash('sha256') : createHmac('sha256', key);
   h.update(`${request.method} ${request.url}\n`);
   // Canonical, not as sent: a retry whose body was stored and reloaded (PostgreSQL jsonb
   // reorders keys) must still match its first attempt.
-  if (request.body !== undefined)
-    h.update(typeof request.body === 'string' ? request.body : canonicalJson(request.body));
+  if (request.body !== undefined) {
+    let text: string;
+    try {
+      text = typeof request.body === 'string' ? request.body : canonicalJson(request.body);
+    } catch {
+      // Only a body nested beyond the stack gets here (the input checks refuse it earlier).
+      throw new ValidationError('Invalid body: nested too deeply', [
+        { path: '', message: 'nested too deeply' },
+      ]);
+    }
+    h.update(text);
+  }
   return h.digest('base64url');
 }
 
@@ -70,6 +90,11 @@ export function installIdempotency(app: FastifyInstance, service: string, option
     if (!UNSAFE.has(request.method)) return;
     const raw = request.headers[IDEMPOTENCY_KEY_HEADER];
     if (raw === undefined) return;
+    // Endpoints whose answers must never be stored (credentials) do not take keys.
+    if (
+      (request.routeOptions.config as unknown as Record<string, unknown>)[IDEMPOTENCY_KEYS_CONFIG] === false
+    )
+      return;
     const key = Array.isArray(raw) ? raw[0] : raw;
     if (key === undefined || !KEY_PATTERN.test(key)) {
       throw new ValidationError('Invalid Idempotency-Key header: 1-255 visible ASCII characters expected', [
@@ -79,7 +104,7 @@ export function installIdempotency(app: FastifyInstance, service: string, option
     request.trellis.idempotencyKey = key;
     // Unit separator (not NUL: PostgreSQL text columns reject 0x00); keys are visible ASCII only.
     const scoped = `${service}\u001f${request.trellis.identity?.subject ?? ''}\u001f${key}`;
-    const print = fingerprint(request);
+    const print = fingerprint(request, options.fingerprintKey);
     const result = await store.acquire(scoped, print, lockMs);
     if (result.state === 'acquired') {
       request.trellis.idempotencyClaim = scoped;

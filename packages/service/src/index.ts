@@ -67,6 +67,12 @@ export {
   MemoryIdempotencyStore,
   type StoredResponse,
 } from './idempotency-store.js';
+export {
+  findInputProblem,
+  type InputCheckOptions,
+  type InputProblem,
+  textProblem,
+} from './input-checks.js';
 export { type InternalAuthMode, type InternalAuthOptions, internalAuthFromConfig } from './internal-auth.js';
 export {
   IDENTITY_HEADERS,

@@ -122,6 +122,12 @@ export interface InternalTokenVerifierOptions extends TokenOptionsBase {
   key: string | Key;
   /** Allowed clock skew in seconds. Default 5. */
   clockToleranceSeconds?: number;
+  /**
+   * Refuse tokens issued (`iat`) longer ago than this, whatever their `exp` says, so the replay
+   * window of a token is bounded by the verifier and not only by its signer. Default: no bound
+   * beyond `exp`.
+   */
+  maxTokenAgeSeconds?: number;
 }
 
 /**
@@ -142,6 +148,7 @@ export class InternalTokenVerifier {
   private readonly audience: string;
   private readonly clock: Clock;
   private readonly tolerance: number;
+  private readonly maxAge: number | undefined;
   private readonly cache: ExpiringCache<Identity>;
 
   constructor(options: InternalTokenVerifierOptions) {
@@ -151,6 +158,7 @@ export class InternalTokenVerifier {
     this.audience = options.audience ?? 'trellis-internal';
     this.clock = options.clock ?? systemClock;
     this.tolerance = options.clockToleranceSeconds ?? 5;
+    this.maxAge = options.maxTokenAgeSeconds;
     this.cache = new ExpiringCache(options.cacheSize ?? 10_000);
   }
 
@@ -170,6 +178,7 @@ export class InternalTokenVerifier {
         requiredClaims: ['sub', 'exp', 'iat'],
         clockTolerance: this.tolerance,
         currentDate: new Date(now),
+        ...(this.maxAge !== undefined ? { maxTokenAge: this.maxAge } : {}),
       }));
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'ERR_INVALID';
@@ -179,7 +188,12 @@ export class InternalTokenVerifier {
       });
     }
     const identity = identityFromClaims(payload);
-    if (payload.exp !== undefined) this.cache.set(token, identity, payload.exp * 1000);
+    // Cached no longer than the token is acceptable: until exp, or until it grows too old.
+    const until = Math.min(
+      (payload.exp ?? 0) * 1000,
+      this.maxAge !== undefined ? ((payload.iat ?? 0) + this.maxAge) * 1000 : Number.POSITIVE_INFINITY,
+    );
+    if (payload.exp !== undefined) this.cache.set(token, identity, until);
     return identity;
   }
 }

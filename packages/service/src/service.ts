@@ -5,15 +5,16 @@
  */
 import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from '@trellis/core';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { type ClientOptions, createClient, type TypedClient } from './client.js';
 import { type EndpointDefinition, endpoint } from './endpoint.js';
 import { toErrorResponse } from './error-response.js';
 import { handlerFor } from './handle-route.js';
 import { Health, type ReadinessCheck } from './health.js';
-import { type IdempotencyOptions, installIdempotency } from './idempotency.js';
+import { IDEMPOTENCY_KEYS_CONFIG, type IdempotencyOptions, installIdempotency } from './idempotency.js';
 import { MemoryIdempotencyStore } from './idempotency-store.js';
+import { type InputCheckOptions, installInputChecks } from './input-checks.js';
 import { type InternalAuthOptions, installInternalAuth } from './internal-auth.js';
 import { Lifecycle, type ShutdownReport } from './lifecycle.js';
 import { createLogger } from './logger.js';
@@ -45,6 +46,12 @@ export interface ServiceOptions {
   idempotency?: IdempotencyOptions | false;
   /** Internal identity tokens. Default `{ mode: 'off' }` (identity headers still stripped). */
   internalAuth?: InternalAuthOptions;
+  /**
+   * Refuse (400) params, query and bodies holding NUL characters or lone surrogates, or nested
+   * deeper than `maxDepth` (default 32), before schemas and handlers run. Default on; `false`
+   * turns it off.
+   */
+  inputChecks?: InputCheckOptions | false;
   /** Graceful shutdown deadline. Default 10 s. */
   shutdownTimeoutMs?: number;
   /** Body limit in bytes. Default 1 MiB. */
@@ -145,6 +152,13 @@ export function createService(options: ServiceOptions): Service {
     requestIdHeader: false,
     genReqId: (req) => validId(req.headers[REQUEST_ID_HEADER]) ?? newRequestId(),
     return503OnClosing: true,
+    // Errors the router raises before any hook (an undecodable path, a too long parameter)
+    // answer in the one error shape too, not Fastify's own.
+    frameworkErrors: (error, _request, reply) => {
+      const r = toErrorResponse(error);
+      const raw = reply as unknown as FastifyReply;
+      void raw.code(r.status).headers(r.headers).send(r.body);
+    },
     ...options.fastify,
   });
 
@@ -171,6 +185,7 @@ export function createService(options: ServiceOptions): Service {
   });
   const internalAuth = options.internalAuth ?? { mode: 'off' };
   installInternalAuth(app, internalAuth);
+  if (options.inputChecks !== false) installInputChecks(app, options.inputChecks);
   if (options.idempotency !== false) {
     installIdempotency(
       app,
@@ -192,6 +207,7 @@ export function createService(options: ServiceOptions): Service {
       url: r.endpoint.path,
       handler: handlerFor(r, handlerOptions),
       ...(r.endpoint.bodyLimit ? { bodyLimit: r.endpoint.bodyLimit } : {}),
+      ...(r.endpoint.idempotencyKeys === false ? { config: { [IDEMPOTENCY_KEYS_CONFIG]: false } } : {}),
     });
   }
 

@@ -3,6 +3,7 @@
  * here, so a service and the clients that call it can never disagree about a field.
  */
 import { ValidationError } from '@trellis/core';
+import { textProblem } from '@trellis/service';
 import { z } from 'zod';
 
 /** An opaque id (UUIDs and the demo catalog's readable ids alike). */
@@ -59,10 +60,14 @@ export function encodeCursor(values: readonly (string | number)[]): string {
 export function decodeCursor(cursor: string, size: number): (string | number)[] {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    // A cursor's values go into SQL parameters: text no database stores (NUL, lone
+    // surrogates) is as malformed as a wrong shape.
     if (
       Array.isArray(parsed) &&
       parsed.length === size &&
-      parsed.every((v) => typeof v === 'string' || typeof v === 'number')
+      parsed.every(
+        (v) => (typeof v === 'string' && !textProblem(v)) || (typeof v === 'number' && Number.isFinite(v)),
+      )
     ) {
       return parsed as (string | number)[];
     }

@@ -48,6 +48,8 @@ export const usersApi = {
     status: 201,
     errors: { 409: 'Email already registered' },
     auth: 'public',
+    // The answer holds a session token: never kept in an idempotency store (a retry gets 409).
+    idempotencyKeys: false,
   }),
   login: endpoint({
     method: 'POST',
@@ -58,6 +60,8 @@ export const usersApi = {
     response: Session,
     errors: { 401: 'Invalid email or password' },
     auth: 'public',
+    // The answer holds a session token, the request a password: neither is ever stored.
+    idempotencyKeys: false,
   }),
   me: endpoint({
     method: 'GET',

@@ -5,6 +5,7 @@
  * required, idempotency keys stored in the service's own database, readiness on database and
  * bus, and everything closed in order at shutdown.
  */
+import { createHmac } from 'node:crypto';
 import { type Clock, systemClock } from '@trellis/core';
 import type { BusObserver } from '@trellis/messaging';
 import { OpsApi } from '@trellis/ops';
@@ -156,7 +157,13 @@ export async function createShopService(
       verifier: new InternalTokenVerifier({ key: ctx.config.INTERNAL_TOKEN_SECRET, clock: ctx.clock }),
     },
     // A claim left by a request that died frees up soon after the longest request could run.
-    idempotency: { store, lockMs: Math.max(15_000, ctx.config.ORDER_WAIT_MS + 5000) },
+    // Fingerprints are keyed by the installation's secret: a stored one reveals nothing about
+    // the body it was made from (a password, a card number) to whoever reads the database.
+    idempotency: {
+      store,
+      lockMs: Math.max(15_000, ctx.config.ORDER_WAIT_MS + 5000),
+      fingerprintKey: fingerprintKeyOf(ctx.config.INTERNAL_TOKEN_SECRET),
+    },
     shutdownTimeoutMs: ctx.config.SHUTDOWN_TIMEOUT_MS,
     // Health probes arrive every second from the gateway: access lines only at debug level.
     accessLog: ctx.config.ACCESS_LOG,
@@ -167,6 +174,11 @@ export async function createShopService(
   // Registered first, so it runs last: the database outlives every other close hook.
   service.onClose('database', () => ctx.close());
   return service;
+}
+
+/** The idempotency fingerprint key, derived from (never equal to) the internal token secret. */
+export function fingerprintKeyOf(internalTokenSecret: string): Buffer {
+  return createHmac('sha256', internalTokenSecret).update('trellis idempotency fingerprint v1').digest();
 }
 
 /** A typed client of another shop service, as this service (see {@link upstreamClient}). */

@@ -1,0 +1,42 @@
+/**
+ * A path the router cannot decode is refused in the Trellis error shape, like every other
+ * refusal, and never reaches the upstream (Fastify's default answer named its internal code).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startUpstream, type TestUpstream } from './fixtures/upstream.js';
+import { createGateway, type Gateway } from './gateway.js';
+
+let upstream: TestUpstream;
+let gateway: Gateway;
+let url: string;
+beforeAll(async () => {
+  upstream = await startUpstream('orders');
+  gateway = createGateway({
+    logger: { level: 'silent' },
+    config: {
+      upstreams: { orders: { instances: [upstream.url] } },
+      routes: [{ prefix: '/public', upstream: 'orders', auth: 'public' }],
+      accessLog: false,
+    },
+  });
+  url = await gateway.listen({ port: 0 });
+});
+afterAll(async () => {
+  await gateway.close();
+  await upstream.close();
+});
+
+describe('undecodable paths', () => {
+  it.each(['/public/%ff', '/public/%E0%A4%A', '/public/a%'])(
+    '%s is 400 INVALID_PATH, Trellis-shaped',
+    async (path) => {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body).toEqual({ error: { code: 'INVALID_PATH', message: 'Invalid request path' } });
+      expect(JSON.stringify(body)).not.toContain('FST_');
+      expect(upstream.received).toEqual([]);
+    },
+  );
+});
