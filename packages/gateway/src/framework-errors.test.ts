@@ -3,6 +3,7 @@
  * refusal, and never reaches the upstream (Fastify's default answer named its internal code).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from './fixtures/raw-http.js';
 import { startUpstream, type TestUpstream } from './fixtures/upstream.js';
 import { createGateway, type Gateway } from './gateway.js';
 
@@ -39,4 +40,22 @@ describe('undecodable paths', () => {
       expect(upstream.received).toEqual([]);
     },
   );
+});
+
+describe('requests Node’s parser refuses', () => {
+  it('headers over the limit are 431 HEADERS_TOO_LARGE, Trellis-shaped, connection closed', async () => {
+    const res = await fetch(`${url}/public/x?q=${'a'.repeat(20_000)}`);
+    expect(res.status).toBe(431);
+    expect(await res.json()).toEqual({
+      error: { code: 'HEADERS_TOO_LARGE', message: 'Request headers too large' },
+    });
+    expect(upstream.received).toEqual([]);
+  });
+
+  it('malformed framing is 400 BAD_REQUEST, Trellis-shaped', async () => {
+    const res = await rawRequest(url, ['GET /public/x HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n']);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('{"error":{"code":"BAD_REQUEST","message":"Malformed HTTP request"}}');
+    expect(res.closed).toBe(true);
+  });
 });
