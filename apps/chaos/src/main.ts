@@ -1,0 +1,47 @@
+/**
+ * `npm run chaos -- [options]`: runs the chaos experiments (see `--help` and `--list`), prints
+ * each experiment's block as it finishes and the table at the end, writes the JSON report when
+ * asked, and exits 0 only when every experiment passed with every invariant holding.
+ */
+import { writeFileSync } from 'node:fs';
+import { isValidationError } from '@trellis/core';
+import { EXPERIMENTS } from './experiments/catalogue.js';
+import { HELP, parseCli } from './options.js';
+import { formatReport } from './report.js';
+import { runChaos } from './run-chaos.js';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+let request: ReturnType<typeof parseCli>;
+try {
+  request = parseCli(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n\n${HELP}\n`);
+  process.exit(64);
+}
+if (request.help) {
+  say(HELP);
+  process.exit(0);
+}
+if (request.list) {
+  for (const e of EXPERIMENTS) say(`${e.name.padEnd(28)} ${e.category.padEnd(10)} ${e.fault}`);
+  process.exit(0);
+}
+
+const t0 = Date.now();
+const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s]`;
+try {
+  const report = await runChaos({
+    ...request.options,
+    log: (line) => say(line.includes('\n') ? `\n${line}\n` : `${stamp()} ${line}`),
+  });
+  say(`\n${formatReport(report)}`);
+  if (request.json) {
+    writeFileSync(request.json, `${JSON.stringify(report, null, 2)}\n`);
+    say(`JSON report: ${request.json}`);
+  }
+  process.exit(report.ok ? 0 : 1);
+} catch (error) {
+  process.stderr.write(`chaos: ${(error as Error).message}\n`);
+  process.exit(isValidationError(error) ? 64 : 1);
+}
