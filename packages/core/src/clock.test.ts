@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, sleep } from './index.js';
 
@@ -35,5 +36,27 @@ describe('ManualClock', () => {
     ac.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
     expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe('sleep on the real clock', () => {
+  it('keeps a process that awaits it alive until it resolves (the clock itself never does)', () => {
+    // A real child process: with only an unref'd timer pending, Node would exit mid-await.
+    const run = (code: string) =>
+      spawnSync(
+        process.execPath,
+        ['--input-type=module', '--conditions=source', '--import', 'tsx', '-e', code],
+        {
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+      );
+    const awaited = run("import { sleep } from '@trellis/core'; await sleep(30); console.log('after');");
+    expect({ status: awaited.status, out: awaited.stdout }).toEqual({ status: 0, out: 'after\n' });
+    // Background timers on systemClock still never hold the process: it exits at once.
+    const background = run(
+      "import { systemClock } from '@trellis/core'; systemClock.setTimeout(() => console.log('fired'), 60_000);",
+    );
+    expect({ status: background.status, out: background.stdout }).toEqual({ status: 0, out: '' });
   });
 });

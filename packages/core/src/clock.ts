@@ -30,12 +30,20 @@ export const systemClock: Clock = {
   },
 };
 
+/** Real timers that hold the process open, for sleeps someone awaits. */
+const awaitedTimers: Pick<Clock, 'setTimeout' | 'clearTimeout'> = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms) as unknown as TimerHandle,
+  clearTimeout: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout),
+};
+
 /**
  * Resolves after `ms` on the given clock; rejects with the signal's reason if aborted first.
- * The timer is always cleared, so an aborted sleep leaves nothing behind.
+ * The timer is always cleared, so an aborted sleep leaves nothing behind. On the real clock a
+ * pending sleep keeps the process alive, like any awaited I/O: the caller is waiting for it
+ * (a script awaiting a retry's backoff would otherwise exit in the middle, with nothing done).
  */
 export function sleep(ms: number, options: { clock?: Clock; signal?: AbortSignal } = {}): Promise<void> {
-  const clock = options.clock ?? systemClock;
+  const clock = (options.clock ?? systemClock) === systemClock ? awaitedTimers : (options.clock as Clock);
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { isAbortedError, ManualClock, NotFoundError, ValidationError } from '@trellis/core';
 import { describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.js';
@@ -143,6 +144,19 @@ describe('retry', () => {
     expect(a.attempts() + b.attempts()).toBe(3);
     expect(reasons).toEqual(['budget', 'budget']);
     expect(budget.stats).toEqual({ calls: 2, retries: 1, allowed: 1 });
+  });
+
+  it('finishes in a script whose only pending work is the back-off (real child process)', () => {
+    const code = `import { retry } from '@trellis/resilience';
+      let n = 0;
+      const policy = retry({ maxAttempts: 3, backoff: { initialDelay: 20 } });
+      console.log(await policy.execute(async () => { if (n++ === 0) throw new Error('down'); return 'ok after ' + n; }));`;
+    const child = spawnSync(
+      process.execPath,
+      ['--input-type=module', '--conditions=source', '--import', 'tsx', '-e', code],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect({ status: child.status, out: child.stdout }).toEqual({ status: 0, out: 'ok after 2\n' });
   });
 });
 
