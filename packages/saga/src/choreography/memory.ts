@@ -5,7 +5,12 @@
  */
 import { ConflictError } from '@trellis/core';
 import type { Bus, InMemoryInboxTransaction, Outbox, OutgoingMessage } from '@trellis/messaging';
-import type { ProcessInstance, ProcessListFilter, ProcessStore } from './process-store.js';
+import {
+  type ProcessInstance,
+  type ProcessListFilter,
+  type ProcessStore,
+  processListLimit,
+} from './process-store.js';
 
 /** An {@link Outbox} for `InMemoryInbox` transactions: messages are published after commit. */
 export class InMemoryOutbox implements Outbox<InMemoryInboxTransaction> {
@@ -65,7 +70,7 @@ export class MemoryProcessStore implements ProcessStore<InMemoryInboxTransaction
     return [...this.rows.values()]
       .filter((r) => r.manager === manager && (!filter.status || r.status === filter.status))
       .sort((a, b) => b.createdAt - a.createdAt)
-      .slice(0, filter.limit ?? 50)
+      .slice(0, processListLimit(filter))
       .map((r) => structuredClone(r));
   }
 }

@@ -36,7 +36,13 @@ export interface ProcessInstance<S = unknown> {
 /** Filter of {@link ProcessStore.list}. */
 export interface ProcessListFilter {
   status?: 'active' | 'done';
+  /** Most flows returned, newest first: default 50, at most 1000; 0 or less returns none. */
   limit?: number;
+}
+
+/** The row limit a {@link ProcessListFilter} asks for, the same on every backend. @internal */
+export function processListLimit(filter: ProcessListFilter): number {
+  return Math.min(Math.max(Math.trunc(filter.limit ?? 50), 0), 1000);
 }
 
 /** The process-manager state contract. */

@@ -117,6 +117,11 @@ export function describeProcessStoreContract<Tx>(
         'later',
         'late',
       ]);
+      expect((await store.list(m, { limit: 2 })).map((f) => f.correlationId)).toEqual(['done', 'none']);
+      // The same on every backend: a negative limit returns nothing (SQLite read it as no limit,
+      // PostgreSQL refused it, memory dropped the oldest).
+      expect(await store.list(m, { limit: -1 })).toEqual([]);
+      expect(await store.list(m, { limit: 0 })).toEqual([]);
     });
   });
 }

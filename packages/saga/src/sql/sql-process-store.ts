@@ -8,7 +8,12 @@
  * so it needs no lock; the version check still catches a concurrent writer in another process.
  */
 import { ConflictError, type SqlDatabase, type SqlExecutor, type SqlTransaction } from '@trellis/core';
-import type { ProcessInstance, ProcessListFilter, ProcessStore } from '../choreography/process-store.js';
+import {
+  type ProcessInstance,
+  type ProcessListFilter,
+  type ProcessStore,
+  processListLimit,
+} from '../choreography/process-store.js';
 
 interface Row {
   manager: string;
@@ -97,7 +102,7 @@ export abstract class SqlProcessStore implements ProcessStore<SqlTransaction> {
     const rows = await this.db.query<Row>(
       `SELECT * FROM trellis_process_instances WHERE manager = $1 AND ($2${this.pg ? '::text' : ''} IS NULL OR status = $2)
        ORDER BY created_at DESC LIMIT $3`,
-      [manager, filter.status ?? null, Math.min(filter.limit ?? 50, 1000)],
+      [manager, filter.status ?? null, processListLimit(filter)],
     );
     return rows.map((r) => this.toInstance(r));
   }
