@@ -32,6 +32,16 @@ export abstract class BreakerCore {
   protected ignored = 0;
 
   protected readonly onResult = (result: unknown): unknown => {
+    this.observeResult(result);
+    return result;
+  };
+  protected readonly onError = (error: unknown): never => {
+    this.closedError(error, 0);
+    throw error;
+  };
+
+  /** Records a success seen beside the caller's own handler (the hot path). */
+  protected readonly observeResult = (result: unknown): void => {
     // Consecutive-failure counting only (the seed's configuration): a success just resets it.
     if (this.simpleSuccess && this._state === CLOSED) {
       this.successes++;
@@ -39,11 +49,11 @@ export abstract class BreakerCore {
     } else {
       this.closedResult(result, 0);
     }
-    return result;
   };
-  protected readonly onError = (error: unknown): never => {
+
+  /** {@link onError} beside the caller's: records the failure; the caller sees the rejection. */
+  protected readonly observeError = (error: unknown): void => {
     this.closedError(error, 0);
-    throw error;
   };
 
   /** Name given in the options (`''` when none). */
