@@ -66,7 +66,13 @@ describe('FaultProxy', () => {
     c.socket.end(payload);
     expect(await c.ended).toBe('end');
     expect(c.text()).toBe(payload);
-    expect(p.stats).toMatchObject({ connections: 1, resets: 0, bytes: 600_000 });
+    expect(p.stats).toMatchObject({
+      connections: 1,
+      resets: 0,
+      bytes: 600_000,
+      fromClients: 300_000,
+      fromTarget: 300_000,
+    });
   });
 
   it('delays every chunk by the latency plus jitter, keeping order', async () => {
@@ -117,6 +123,22 @@ describe('FaultProxy', () => {
     const refused = await client(p);
     expect(await refused.ended).toBe('ECONNRESET');
     expect(p.stats).toMatchObject({ resets: 2, refused: 1 });
+  });
+
+  it('counts each direction apart: what the target pushes is not what the client sent', async () => {
+    // A server that speaks first and unasked (as PostgreSQL's NOTIFY or a NATS PING do).
+    await new Promise((r) => echo.close(r));
+    echo = createServer((s) => {
+      s.on('error', () => undefined);
+      s.end('hello from the target');
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    echoPort = (echo.address() as { port: number }).port;
+    const p = await startProxy();
+    const c = await client(p);
+    expect(await c.ended).toBe('end');
+    expect(c.text()).toBe('hello from the target');
+    expect(p.stats).toMatchObject({ fromClients: 0, fromTarget: 21, bytes: 21 });
   });
 
   it('resets the client when the target is down', async () => {

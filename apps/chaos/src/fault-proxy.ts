@@ -34,6 +34,13 @@ export interface ProxyStats {
   refused: number;
   /** Bytes forwarded, both directions. */
   bytes: number;
+  /**
+   * Bytes that came from clients (forwarded to the target). A cut path is proven by this one:
+   * the target side may still send (a NOTIFY, a PING) into a socket whose peer is unreachable.
+   */
+  fromClients: number;
+  /** Bytes that came from the target (forwarded to clients). */
+  fromTarget: number;
 }
 
 /** Options of {@link FaultProxy.start}. */
@@ -70,7 +77,15 @@ interface Connection {
  */
 export class FaultProxy {
   readonly name: string;
-  readonly stats: ProxyStats = { connections: 0, open: 0, resets: 0, refused: 0, bytes: 0 };
+  readonly stats: ProxyStats = {
+    connections: 0,
+    open: 0,
+    resets: 0,
+    refused: 0,
+    bytes: 0,
+    fromClients: 0,
+    fromTarget: 0,
+  };
   private current: Readonly<ProxyFaults> = {};
   private readonly connections = new Set<Connection>();
   private readonly clock: Clock;
@@ -153,14 +168,21 @@ export class FaultProxy {
       },
       shouldReset: () => (this.current.resetRate ?? 0) > 0 && this.random() < (this.current.resetRate ?? 0),
       reset: () => this.reset(connection),
+    };
+    const counting = (side: 'fromClients' | 'fromTarget') => ({
+      ...policy,
       counted: (n: number) => {
         this.stats.bytes += n;
+        this.stats[side] += n;
       },
-    };
+    });
     Object.assign(connection, {
       client,
       upstream,
-      lanes: [new Lane(client, upstream, this.clock, policy), new Lane(upstream, client, this.clock, policy)],
+      lanes: [
+        new Lane(client, upstream, this.clock, counting('fromClients')),
+        new Lane(upstream, client, this.clock, counting('fromTarget')),
+      ],
     });
     this.connections.add(connection);
     this.stats.open++;

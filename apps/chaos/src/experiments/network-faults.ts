@@ -21,6 +21,8 @@ function proxiesOn(ctx: ExperimentContext, id: string, prefix: string, name: str
 }
 
 const bytes = (ps: readonly FaultProxy[]) => ps.reduce((n, p) => n + p.stats.bytes, 0);
+/** Bytes the isolated instance sent through its proxies (the clients are on its side). */
+const sent = (ps: readonly FaultProxy[]) => ps.reduce((n, p) => n + p.stats.fromClients, 0);
 const resets = (ps: readonly FaultProxy[]) => ps.reduce((n, p) => n + p.stats.resets, 0);
 
 const pathNames: Record<IsolatedPath, string> = {
@@ -46,13 +48,21 @@ export function partitionExperiment(id: string, path: IsolatedPath, hypothesis: 
       await ctx.shop.isolation.setPath(id, path, false);
       // What was in flight when the link went down may still arrive: count from a moment later.
       await new Promise((r) => setTimeout(r, 500));
-      const before = bytes(proxies);
+      // Only what the instance sends proves the cut: the far side (PostgreSQL's NOTIFY, a NATS
+      // PING) still writes into sockets whose peer it can no longer reach.
+      const before = sent(proxies);
       ctx.log(`link ${path} of ${id} down`);
       return {
         detail: `${id} ${path} link down`,
         observe: async (): Promise<Check[]> => {
-          const crossed = bytes(proxies) - before;
-          return [{ name: 'path cut', ok: crossed === 0, detail: `${crossed} bytes crossed the cut path` }];
+          const crossed = sent(proxies) - before;
+          return [
+            {
+              name: 'path cut',
+              ok: crossed === 0,
+              detail: `${crossed} bytes from ${id} crossed the cut path`,
+            },
+          ];
         },
         remove: async () => {
           await ctx.shop.isolation.setPath(id, path, true);
