@@ -12,6 +12,7 @@ export {
   isChaosEnvironmentError,
   isChaosFaultError,
 } from './errors.js';
+export { EXIT_CODES, errorExitCode, reportExitCode } from './exit-code.js';
 export type {
   Check,
   Experiment,

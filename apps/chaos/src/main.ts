@@ -1,10 +1,11 @@
 /**
  * `npm run chaos -- [options]`: runs the chaos experiments (see `--help` and `--list`), prints
  * each experiment's block as it finishes and the table at the end, writes the JSON report when
- * asked, and exits 0 only when every experiment passed with every invariant holding.
+ * asked, and exits 0 only when every experiment passed with every invariant holding (the codes:
+ * `EXIT_CODES`).
  */
 import { writeFileSync } from 'node:fs';
-import { isValidationError } from '@trellis/core';
+import { errorExitCode, reportExitCode } from './exit-code.js';
 import { EXPERIMENTS } from './experiments/catalogue.js';
 import { HELP, parseCli } from './options.js';
 import { formatReport } from './report.js';
@@ -40,8 +41,8 @@ try {
     writeFileSync(request.json, `${JSON.stringify(report, null, 2)}\n`);
     say(`JSON report: ${request.json}`);
   }
-  process.exit(report.ok ? 0 : 1);
+  process.exit(reportExitCode(report));
 } catch (error) {
   process.stderr.write(`chaos: ${(error as Error).message}\n`);
-  process.exit(isValidationError(error) ? 64 : 1);
+  process.exit(errorExitCode(error));
 }

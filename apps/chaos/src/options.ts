@@ -12,7 +12,7 @@ export const HELP = `Usage: npm run chaos -- [options]
 
 Runs chaos experiments against a shop it starts (and removes afterwards): for each, a steady
 state under load, a real fault, recovery, the steady state again, and the invariant checker
-across every database. Exits 1 when an experiment fails or an invariant is violated.
+across every database.
 
 Options:
   --experiments <list>     names or groups, comma-separated (default all): all, ci, process,
@@ -30,7 +30,11 @@ Options:
   --json <file>            also write the report as JSON
   --data-dir <dir>         keep the shop's data and logs there (default: a temporary directory)
   --list                   list the experiments and exit
-  --help`;
+  --help
+
+Exit codes: 0 every experiment passed, every invariant held; 1 a violation, a failed or aborted
+experiment, or nothing ran; 64 bad usage; 69 the machine cannot run a selected experiment;
+70 the harness itself failed.`;
 
 const positive = z.coerce.number().positive();
 
