@@ -45,6 +45,8 @@ export class Exchange {
   private discarding = false;
   private dispatched = false;
   private ended = false;
+  /** Instances whose breaker turned this request away (each may be tried once). */
+  private breakerRejections = 0;
   private resolveHeaders: ((status: number) => void) | undefined;
   private rejectHeaders: ((error: unknown) => void) | undefined;
   private readonly retryable: boolean;
@@ -66,6 +68,15 @@ export class Exchange {
     const instance = this.instance as UpstreamInstance;
     instance.outstanding--;
     if (isCircuitBreakerOpenError(error)) {
+      // A HALF_OPEN breaker with its probes in flight counts as available yet rejects: without a
+      // bound, two such instances passed the request back and forth in microtasks forever, and
+      // the event loop (the probes' answers included) never ran again.
+      if (++this.breakerRejections >= this.group.instances.length) {
+        const now = this.host.now();
+        this.host.sendError(this, new NoHealthyUpstreamError(this.group.name, this.group.retryAfterMs(now)));
+        this.finish();
+        return;
+      }
       this.tryNext(instance, false);
       return;
     }
