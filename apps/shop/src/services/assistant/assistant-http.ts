@@ -28,7 +28,7 @@ import {
   toPrincipal,
   type UserIdentity,
 } from '@trellis/agent';
-import { UnauthorizedError } from '@trellis/core';
+import { UnauthorizedError, ValidationError } from '@trellis/core';
 import {
   type Identity,
   type RequestContext,
@@ -129,6 +129,7 @@ export function mountAssistant(service: Service, o: AssistantHttpOptions): void 
             : NO_MODEL_MESSAGE,
         );
       }
+      if (user) refuseRepeatedQuery(request.query);
       reply.hijack();
       if (user) users.set(request.raw, user);
       await inRequestContext(service, request, reply, async () => {
@@ -145,6 +146,21 @@ export function mountAssistant(service: Service, o: AssistantHttpOptions): void 
       });
     },
   });
+}
+
+/**
+ * Throws `ValidationError` naming the first query key given more than once. Fastify gathers a
+ * repeated key into an array, and the agent's handlers read one value of each (the last), so
+ * `?limit=1&limit=500` would be taken silently where every typed route refuses it through its
+ * schema: an ambiguous request is refused here the same way.
+ */
+function refuseRepeatedQuery(query: unknown): void {
+  const repeated = Object.entries((query ?? {}) as Record<string, unknown>).find(([, v]) => Array.isArray(v));
+  if (!repeated) return;
+  const message = 'given more than once';
+  throw new ValidationError(`Invalid query at "${repeated[0]}": ${message}`, [
+    { path: repeated[0], message },
+  ]);
 }
 
 /** Whether a request would call the model: a chat turn, or approvals that resume the run. */

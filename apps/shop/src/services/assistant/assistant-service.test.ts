@@ -96,6 +96,17 @@ describe('the assistant service', () => {
     expect((await send(app, '/assistant/nowhere', customer)).body.error?.code).toBe('ROUTE_NOT_FOUND');
   });
 
+  it('refuses a query key given twice (400 naming it), as every typed route does', async () => {
+    const app = await start({ TRELLIS_AGENT_PROVIDER: 'none' });
+    const twice = await send(app, '/assistant/runs?limit=1&limit=500', customer);
+    expect(twice.status).toBe(400);
+    expect(twice.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('limit'),
+    });
+    expect((await send(app, '/assistant/runs?limit=1', customer)).body).toEqual({ runs: [] });
+  });
+
   it('serves people only: no token is 401 before anything runs, and so is a service’s token', async () => {
     const app = await start({ TRELLIS_AGENT_PROVIDER: 'none' });
     expect((await send(app, '/assistant/runs', undefined)).status).toBe(401);
