@@ -57,6 +57,8 @@ interface AssistantRequest {
   id: string;
   url: string;
   method: string;
+  /** Fastify's parse: a key given more than once becomes an array. */
+  query: unknown;
   body: unknown;
   raw: IncomingMessage;
   trellis: {
