@@ -21,6 +21,8 @@ export const EXIT_CODES = {
   environment: 69,
   /** The harness itself failed (the shop did not start, an unexpected error). */
   internal: 70,
+  /** Interrupted (SIGINT, SIGTERM): the shop and servers were stopped, no verdict. */
+  interrupted: 130,
 } as const;
 
 /** The exit code for a finished run: 0 only for an ok report. */

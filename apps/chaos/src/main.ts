@@ -5,7 +5,7 @@
  * `EXIT_CODES`).
  */
 import { writeFileSync } from 'node:fs';
-import { errorExitCode, reportExitCode } from './exit-code.js';
+import { EXIT_CODES, errorExitCode, reportExitCode } from './exit-code.js';
 import { EXPERIMENTS } from './experiments/catalogue.js';
 import { HELP, parseCli } from './options.js';
 import { formatReport } from './report.js';
@@ -31,9 +31,18 @@ if (request.list) {
 
 const t0 = Date.now();
 const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s]`;
+// Ctrl-C (or a CI job's SIGTERM) stops the shop and its servers before exiting; a second one
+// exits at once.
+const interrupt = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new Error(`${signal}: interrupted`));
+  });
 try {
   const report = await runChaos({
     ...request.options,
+    signal: interrupt.signal,
     log: (line) => say(line.includes('\n') ? `\n${line}\n` : `${stamp()} ${line}`),
   });
   say(`\n${formatReport(report)}`);
@@ -44,5 +53,5 @@ try {
   process.exit(reportExitCode(report));
 } catch (error) {
   process.stderr.write(`chaos: ${(error as Error).message}\n`);
-  process.exit(errorExitCode(error));
+  process.exit(interrupt.signal.aborted ? EXIT_CODES.interrupted : errorExitCode(error));
 }

@@ -34,7 +34,7 @@ Options:
 
 Exit codes: 0 every experiment passed, every invariant held; 1 a violation, a failed or aborted
 experiment, or nothing ran; 64 bad usage; 69 the machine cannot run a selected experiment;
-70 the harness itself failed.`;
+70 the harness itself failed; 130 interrupted (the shop and servers are stopped first).`;
 
 const positive = z.coerce.number().positive();
 

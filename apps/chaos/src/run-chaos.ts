@@ -29,6 +29,11 @@ export interface ChaosOptions {
   dataDir?: string;
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * Aborting it (Ctrl-C) stops the shop and the servers the harness started, then rejects the
+   * run with the signal's reason, so an interrupted run leaves no process or namespace behind.
+   */
+  signal?: AbortSignal;
 }
 
 /** Why `e` cannot run on `shop`, or undefined when it can. */
@@ -89,59 +94,79 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     log,
   });
-  try {
-    const ci = process.env.CI === 'true' || process.env.CI === '1';
-    const plan = experiments.map((e) => ({ e, why: unsupported(e, shop) }));
-    const impossible = plan.filter((p) => p.why && p.e.requires?.namespaces && o.mode === 'distributed');
-    if (ci && impossible.length > 0)
-      throw new ChaosEnvironmentError(
-        `CI=true and ${impossible.map((p) => p.e.name).join(', ')} cannot run: ${impossible[0]?.why}`,
-      );
-    const admin = new ShopAdmin((fresh) => shop.admin(fresh));
-    const products = DEMO_PRODUCTS.filter((p) => p.stock >= 100).map((p) => p.id);
-    await restock(admin, products, o.settings.maxOrders * plan.length);
-    const customers = await signUp(shop.api, o.customers ?? 8);
-    log(
-      `shop ready; admin ${DEMO_USERS.admin.email}; ${customers.length} customers; data in ${shop.dataDir}`,
-    );
-    const ctx: ExperimentContext = { shop, admin, log };
-    const accepted: string[] = [];
-    const results: ExperimentResult[] = [];
-    for (const { e, why } of plan) {
-      if (why) {
-        log(`${e.name}: skipped (${why})`);
-        results.push(skipped(e, why));
-        continue;
-      }
-      log(`${e.name}: ${e.fault}`);
-      const result = await runExperiment(e, ctx, {
-        customers,
-        products,
-        settings: o.settings,
-        acceptedOrderIds: accepted,
-      });
-      results.push(result);
-      log(formatExperiment(result));
-    }
-    return {
-      version: 1,
-      startedAt: new Date(started).toISOString(),
-      durationMs: Date.now() - started,
-      mode: o.mode,
-      machine: {
-        cpus: cpus().length,
-        node: process.version,
-        platform: `${process.platform} ${process.arch}`,
-      },
-      settings: o.settings,
-      namespaces: {
-        used: shop.namespacesUnavailable === undefined,
-        ...(shop.namespacesUnavailable ? { reason: shop.namespacesUnavailable } : {}),
-      },
-      experiments: results,
-      ...verdict(results),
+  let onAbort: (() => void) | undefined;
+  const interrupted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      log('interrupted: stopping the shop and its servers');
+      void shop.stop().finally(() => reject(o.signal?.reason));
     };
+    if (o.signal?.aborted) onAbort();
+    else o.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  interrupted.catch(() => undefined);
+  try {
+    return await Promise.race([run(o, shop, log, experiments, started), interrupted]);
   } finally {
+    if (onAbort) o.signal?.removeEventListener('abort', onAbort);
     await shop.stop();
   }
+}
+
+async function run(
+  o: ChaosOptions,
+  shop: ChaosShop,
+  log: (line: string) => void,
+  experiments: readonly Experiment[],
+  started: number,
+): Promise<ChaosReport> {
+  const ci = process.env.CI === 'true' || process.env.CI === '1';
+  const plan = experiments.map((e) => ({ e, why: unsupported(e, shop) }));
+  const impossible = plan.filter((p) => p.why && p.e.requires?.namespaces && o.mode === 'distributed');
+  if (ci && impossible.length > 0)
+    throw new ChaosEnvironmentError(
+      `CI=true and ${impossible.map((p) => p.e.name).join(', ')} cannot run: ${impossible[0]?.why}`,
+    );
+  const admin = new ShopAdmin((fresh) => shop.admin(fresh));
+  const products = DEMO_PRODUCTS.filter((p) => p.stock >= 100).map((p) => p.id);
+  await restock(admin, products, o.settings.maxOrders * plan.length);
+  const customers = await signUp(shop.api, o.customers ?? 8);
+  log(`shop ready; admin ${DEMO_USERS.admin.email}; ${customers.length} customers; data in ${shop.dataDir}`);
+  const ctx: ExperimentContext = { shop, admin, log };
+  const accepted: string[] = [];
+  const results: ExperimentResult[] = [];
+  for (const { e, why } of plan) {
+    if (o.signal?.aborted) break;
+    if (why) {
+      log(`${e.name}: skipped (${why})`);
+      results.push(skipped(e, why));
+      continue;
+    }
+    log(`${e.name}: ${e.fault}`);
+    const result = await runExperiment(e, ctx, {
+      customers,
+      products,
+      settings: o.settings,
+      acceptedOrderIds: accepted,
+    });
+    results.push(result);
+    log(formatExperiment(result));
+  }
+  return {
+    version: 1,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    mode: o.mode,
+    machine: {
+      cpus: cpus().length,
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+    },
+    settings: o.settings,
+    namespaces: {
+      used: shop.namespacesUnavailable === undefined,
+      ...(shop.namespacesUnavailable ? { reason: shop.namespacesUnavailable } : {}),
+    },
+    experiments: results,
+    ...verdict(results),
+  };
 }

@@ -77,6 +77,9 @@ export interface ExperimentDeps {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Ends an experiment before its fault: the steady state did not hold. */
+class SteadyStateMissing extends Error {}
+
 /** A result for an experiment that did not run. */
 export function skipped(e: Experiment, reason: string): ExperimentResult {
   return {
@@ -117,9 +120,10 @@ export async function runExperiment(
     await sleep(s.steadyMs);
     result.before = checkHypothesis(windowStats(driver.records, started, Date.now()), s.steady);
     if (!result.before.holds) {
+      // No fault on a system that is not steady; what it left behind is still checked below.
       result.status = 'aborted';
       result.reason = `steady state not established before the fault: ${result.before.why}`;
-      return result;
+      throw new SteadyStateMissing();
     }
 
     driver.setPhase('fault');
@@ -166,8 +170,10 @@ export async function runExperiment(
         .catch((error: unknown) => [{ name: 'verify', ok: false, detail: (error as Error).message }])) ?? []),
     );
   } catch (error) {
-    result.status = 'failed';
-    result.reason = (error as Error).message;
+    if (!(error instanceof SteadyStateMissing)) {
+      result.status = 'failed';
+      result.reason = (error as Error).message;
+    }
     ctx.log(`${e.name}: ${result.reason}`);
   } finally {
     if (!removed)
