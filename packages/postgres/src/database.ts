@@ -71,6 +71,14 @@ export class PostgresDatabase implements SqlDatabase {
 
   async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // The pool listens for errors only on idle clients. A connection lost mid-transaction (the
+    // server killed or restarted) makes pg emit 'error' on this checked-out client besides
+    // failing its query; unheard, that crashed the process. The query's rejection is enough.
+    let lost: Error | undefined;
+    const onError = (err: Error) => {
+      lost = err;
+    };
+    client.on('error', onError);
     const hooks: Array<() => void> = [];
     const tx = new PostgresTransaction(client, hooks);
     let broken: Error | undefined;
@@ -90,7 +98,8 @@ export class PostgresDatabase implements SqlDatabase {
       }
       throw err;
     } finally {
-      client.release(broken);
+      client.removeListener('error', onError);
+      client.release(broken ?? lost);
     }
   }
 
