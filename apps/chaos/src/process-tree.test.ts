@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { postmasterPid, processTree, signalAll } from './process-tree.js';
+import { postmasterPid, processState, processTree, signalAll } from './process-tree.js';
 
 describe('processTree', () => {
   it('finds a process and its grandchildren, and signals them all', async () => {
@@ -41,5 +41,26 @@ describe('processTree', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads a process state: stopped by SIGSTOP, running again after SIGCONT, unknown once gone', async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const pid = child.pid as number;
+    const until = async (want: (s: string) => boolean) => {
+      for (let i = 0; i < 100 && !want(processState(pid)); i++) await new Promise((r) => setTimeout(r, 20));
+      return processState(pid);
+    };
+    try {
+      expect(await until((s) => s === 'S' || s === 'R')).toMatch(/^[SR]$/);
+      process.kill(pid, 'SIGSTOP');
+      expect(await until((s) => s === 'T')).toBe('T');
+      process.kill(pid, 'SIGCONT');
+      expect(await until((s) => s !== 'T')).not.toBe('T');
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(processState(pid)).toBe('?');
   });
 });

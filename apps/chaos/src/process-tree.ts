@@ -61,3 +61,13 @@ export function postmasterPid(dataDir: string): number | undefined {
     return undefined;
   }
 }
+
+/** The state letter of a process from /proc (`T` stopped, `S` sleeping…), `?` when it is gone. */
+export function processState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '?';
+  } catch {
+    return '?';
+  }
+}

@@ -4,10 +4,10 @@
  * hung process: it keeps its sockets and leases but answers nothing, then wakes up and carries
  * on as if no time had passed — the nastier case, because its view of the world is stale).
  */
-import { readFile } from 'node:fs/promises';
 import type { ShopProcess } from '../chaos-shop.js';
 import { ChaosFaultError } from '../errors.js';
 import { type Check, type Experiment, type ExperimentContext, waitFor } from '../experiment.js';
+import { processState } from '../process-tree.js';
 
 const slug = (id: string) => id.replace('#', '-');
 
@@ -87,7 +87,7 @@ export function hangExperiment(id: string, role: string): Experiment {
       return {
         detail: `${id} pid ${pid} stopped`,
         observe: async (): Promise<Check[]> => {
-          const state = await procState(pid as number);
+          const state = processState(pid as number);
           return [{ name: 'stopped', ok: state === 'T', detail: `${id} process state ${state}` }];
         },
         remove: async () => {
@@ -108,10 +108,4 @@ export function hangExperiment(id: string, role: string): Experiment {
       ];
     },
   };
-}
-
-/** The state letter of a process from /proc (T = stopped). */
-async function procState(pid: number): Promise<string> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return /\) (\w) /.exec(stat)?.[1] ?? '?';
 }

@@ -5,12 +5,13 @@
  * not, by design), and PostgreSQL hung with SIGSTOP (connections open, nothing answered).
  * Each is restarted on the same port and data directory after the hold.
  */
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ServerHandle } from '@trellis/testing';
 import type { ChaosServers } from '../chaos-shop.js';
 import { ChaosFaultError } from '../errors.js';
-import type { Experiment, ExperimentContext } from '../experiment.js';
-import { postmasterPid, processTree, signalAll } from '../process-tree.js';
+import type { Check, Experiment, ExperimentContext } from '../experiment.js';
+import { postmasterPid, processState, processTree, signalAll } from '../process-tree.js';
 
 /**
  * Every process of a PostgreSQL server (the postmaster and its backends): a crash or a hang of
@@ -26,6 +27,20 @@ function server(ctx: ExperimentContext, kind: keyof ChaosServers, name: string):
   const servers = ctx.shop.servers;
   if (!servers) throw new ChaosFaultError(name, 'the servers are not the harness’s (embedded mode)');
   return servers[kind];
+}
+
+/** What connecting to `port` on loopback gives now: `accepted`, or the error code (`ECONNREFUSED`). */
+function tryConnect(port: number, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (outcome: string) => {
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.setTimeout(timeoutMs, () => done('no answer'));
+    socket.once('connect', () => done('accepted'));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
 }
 
 const roles: Record<keyof ChaosServers, string> = {
@@ -53,6 +68,16 @@ export function killServerExperiment(kind: keyof ChaosServers, holdMs: number): 
       ctx.log(`SIGKILL ${kind} on port ${handle.port}${all.length ? ` (${all.length} processes)` : ''}`);
       return {
         detail: `${kind} :${handle.port}`,
+        observe: async (): Promise<Check[]> => {
+          const outcome = await tryConnect(handle.port);
+          return [
+            {
+              name: 'server down',
+              ok: outcome === 'ECONNREFUSED',
+              detail: `connecting to ${kind} :${handle.port}: ${outcome}`,
+            },
+          ];
+        },
         remove: async () => {
           await handle.restart();
           ctx.log(`${kind} restarted on port ${handle.port}`);
@@ -79,6 +104,17 @@ export const hangPostgres: Experiment = {
     ctx.log(`SIGSTOP postgres (${all.length} processes)`);
     return {
       detail: `postgres :${handle.port} stopped (${all.length} processes)`,
+      observe: async (): Promise<Check[]> => {
+        const states = all.map(processState).filter((s) => s !== '?');
+        const stopped = states.filter((s) => s === 'T').length;
+        return [
+          {
+            name: 'server hung',
+            ok: stopped > 0 && stopped === states.length,
+            detail: `${stopped} of ${states.length} PostgreSQL processes stopped (state T)`,
+          },
+        ];
+      },
       remove: async () => {
         // Backends forked while stopping are caught by a second look.
         signalAll([...new Set([...all, ...postgresProcesses(handle, 'hang-postgres')])], 'SIGCONT');
