@@ -68,6 +68,11 @@ export interface Experiment {
   holdMs: number;
   /** Recovery is timed from the injection (a kill heals itself) or from the removal. */
   recoverFrom: 'injection' | 'removal';
+  /**
+   * What counts as recovered: orders settle again (completed or compensated; the default), or
+   * orders complete again, for faults whose degraded mode is a fast compensation.
+   */
+  recoveredWhen?: 'settled' | 'completed';
   inject(ctx: ExperimentContext): Promise<InjectedFault>;
   /** Checks after recovery (e.g. the breaker closed again). */
   verify?(ctx: ExperimentContext, times: FaultTimes): Promise<Check[]>;

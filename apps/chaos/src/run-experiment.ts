@@ -139,7 +139,12 @@ export async function runExperiment(
     const removedAt = Date.now();
     driver.setPhase('recovery');
     const since = e.recoverFrom === 'injection' ? injectedAt : removedAt;
-    const recovered = await waitFor(() => recoveredAt(driver.records, since), s.recoveryTimeoutMs, 200);
+    const counting = e.recoveredWhen ?? 'settled';
+    const recovered = await waitFor(
+      () => recoveredAt(driver.records, since, 3, counting),
+      s.recoveryTimeoutMs,
+      200,
+    );
     result.times = { injectedAt, removedAt, recoveredAt: recovered };
     result.during = windowStats(driver.records, injectedAt, recovered ?? Date.now());
     if (recovered !== undefined) result.recoveryMs = recovered - since;
@@ -148,8 +153,8 @@ export async function runExperiment(
       ok: recovered !== undefined,
       detail:
         recovered !== undefined
-          ? `orders settle again ${((recovered - since) / 1000).toFixed(1)} s after the fault ${e.recoverFrom === 'injection' ? 'struck' : 'was removed'}`
-          : `no streak of settled orders within ${s.recoveryTimeoutMs / 1000} s`,
+          ? `orders ${counting === 'completed' ? 'complete' : 'settle'} again ${((recovered - since) / 1000).toFixed(1)} s after the fault ${e.recoverFrom === 'injection' ? 'struck' : 'was removed'}`
+          : `no streak of ${counting} orders within ${s.recoveryTimeoutMs / 1000} s`,
     });
 
     driver.setPhase('after');

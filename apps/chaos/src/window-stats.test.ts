@@ -58,4 +58,19 @@ describe('window statistics', () => {
     expect(recoveredAt(after, 1000, 4)).toBeUndefined();
     expect(recoveredAt([], 0)).toBeUndefined();
   });
+
+  it('counts only completed orders towards recovery when asked, passing over compensations', () => {
+    const after = [
+      rec(1000, 1100, 'compensated'), // the breaker still open: compensated fast, not recovered
+      rec(1000, 1200, 'completed'),
+      rec(1000, 1300, 'compensated'), // a declined card: neither counts nor breaks the streak
+      rec(1100, 1400, 'completed'),
+      rec(1100, 1500, 'completed'),
+    ];
+    expect(recoveredAt(after, 1000, 3, 'completed')).toBe(1500);
+    expect(recoveredAt(after, 1000, 3)).toBe(1300);
+    expect(
+      recoveredAt([...after.slice(0, 2), rec(1000, 1250, 'failed'), ...after.slice(3)], 1000, 3, 'completed'),
+    ).toBeUndefined();
+  });
 });

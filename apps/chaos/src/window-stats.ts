@@ -83,16 +83,21 @@ export function checkHypothesis(stats: WindowStats, steady: SteadyState): Hypoth
 /**
  * When the system was back after a fault ended at `sinceMs`: the end time of the `streak`-th
  * consecutive order (among those started after `sinceMs`, in the order they ended) that got a
- * definite answer; a failure or rejection restarts the count. Undefined while not recovered.
+ * definite answer; a failure or rejection restarts the count. With `counting: 'completed'`
+ * only completed orders count and compensated ones are passed over — for faults whose degraded
+ * mode is to compensate quickly (a card processor outage), where a compensation is not yet
+ * recovery. Undefined while not recovered.
  */
 export function recoveredAt(
   records: readonly OrderRecord[],
   sinceMs: number,
   streak = 3,
+  counting: 'settled' | 'completed' = 'settled',
 ): number | undefined {
   const after = records.filter((r) => r.startedAt >= sinceMs).sort((a, b) => a.endedAt - b.endedAt);
   let run = 0;
   for (const r of after) {
+    if (counting === 'completed' && r.outcome === 'compensated') continue;
     run = settled(r) ? run + 1 : 0;
     if (run >= streak) return r.endedAt;
   }

@@ -27,6 +27,8 @@ function processorExperiment(name: string, settings: ProcessorSettings, fault: s
       'the card-processor breaker opens while the processor fails (orders are compensated at once, none charged), and closes again by itself when it recovers',
     holdMs: 10_000,
     recoverFrom: 'removal',
+    // Compensating fast is the degraded mode here: recovered means orders complete again.
+    recoveredWhen: 'completed',
     async inject(ctx) {
       const injectedAt = Date.now();
       await ctx.admin.setProcessor(settings);
