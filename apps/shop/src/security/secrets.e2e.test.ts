@@ -9,7 +9,7 @@
  * first shown to catch a canary planted through it, so a clean result means something.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { OpenAISimulator } from '@trellis/agent/testing';
 import { type ServerHandle, serverUrl, startNats, startRedis } from '@trellis/testing';
 import { jwtVerify } from 'jose';
@@ -39,6 +39,8 @@ interface Run {
   canaries: { log: string; trace: string; table: string; event: string };
   internalTokens: string[];
   internalSecret: string;
+  /** Each process's environment, as the kernel shows it (`/proc/<pid>/environ`). */
+  environs: Record<string, Record<string, string>>;
   users: FlowUser[];
   mode: 'embedded' | 'distributed';
 }
@@ -54,26 +56,39 @@ async function runShop(mode: 'embedded' | 'distributed'): Promise<Run> {
   let t: TestShop | undefined;
   try {
     if (mode === 'distributed') [nats, redis] = await Promise.all([startNats(), startRedis()]);
+    // Configured the way an operator would (`JWT_SECRET=… OPENAI_API_KEY=… npm start`): in the
+    // supervisor's own environment, which the children must not all inherit.
+    const operatorEnv: Record<string, string> = {
+      JWT_SECRET: `jwt-${randomBytes(24).toString('hex')}`,
+      INTERNAL_TOKEN_SECRET: `internal-${randomBytes(24).toString('hex')}`,
+      TRELLIS_AGENT_PROVIDER: 'openai',
+      OPENAI_API_KEY: modelKey,
+      OPENAI_BASE_URL: sim.url,
+      OPENAI_MODEL: 'gpt-simulated',
+    };
+    const previous = Object.fromEntries(Object.keys(operatorEnv).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, operatorEnv);
     t = await startTestShop({
       mode,
       // Debug is the most a process ever says: no secret at that level either.
       logLevel: 'debug',
       echo: (id, line) => lines.push(`${id} ${line}`),
       adaptTopology: (topology) => tapEveryInstance(topology, taps),
-      serviceEnv: {
-        TRELLIS_AGENT_PROVIDER: 'openai',
-        OPENAI_API_KEY: modelKey,
-        OPENAI_BASE_URL: sim.url,
-        OPENAI_MODEL: 'gpt-simulated',
-      },
       ...(mode === 'distributed'
         ? {
             env: { ...process.env, DATABASE_URL: postgres, NATS_URL: nats?.url, REDIS_URL: redis?.url },
             databasePrefix: `secrets_${process.pid}_${Date.now()}`,
           }
         : {}),
+    }).finally(() => {
+      for (const [k, v] of Object.entries(previous)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     });
     const shop = t.shop;
+    expect(shop.secrets.jwtSecret).toBe(operatorEnv.JWT_SECRET);
+    const environs = Object.fromEntries(shop.supervisor.all.map((p) => [p.spec.id, environOf(p.pid)]));
     const http = new RecordingClient(shop.topology.gatewayUrl);
     const flows = await userAndCardFlows(http, shop.secrets);
     const first = flows.users[0] as FlowUser;
@@ -141,6 +156,7 @@ async function runShop(mode: 'embedded' | 'distributed'): Promise<Run> {
       canaries,
       internalTokens,
       internalSecret: shop.secrets.internalTokenSecret,
+      environs,
       users: flows.users,
       mode,
     };
@@ -152,6 +168,17 @@ async function runShop(mode: 'embedded' | 'distributed'): Promise<Run> {
     await nats?.destroy();
     await redis?.destroy();
   }
+}
+
+/** The environment of a running process, as the kernel shows it. */
+function environOf(pid: number | undefined): Record<string, string> {
+  const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  return Object.fromEntries(
+    raw
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
 }
 
 function secretsProof(mode: 'embedded' | 'distributed') {
@@ -216,6 +243,18 @@ function secretsProof(mode: 'embedded' | 'distributed') {
     expect(run.secrets.length).toBeGreaterThan(40);
     expect(run.evidence.filter((e) => e.where.startsWith('table ')).length).toBeGreaterThan(20);
     expect(run.evidence.filter((e) => e.where.startsWith('trace ')).length).toBeGreaterThan(5);
+  });
+
+  it('hands each process only the secrets it needs, not the whole environment of the operator', () => {
+    const ids = Object.keys(run.environs);
+    expect(ids).toEqual(expect.arrayContaining(['gateway', 'users', 'catalog', 'orders', 'assistant']));
+    for (const [id, env] of Object.entries(run.environs)) {
+      const service = id.split('#')[0];
+      expect(env.INTERNAL_TOKEN_SECRET, `${id} verifies internal tokens`).toBe(run.internalSecret);
+      expect('JWT_SECRET' in env, `${id} has JWT_SECRET`).toBe(service === 'users' || service === 'gateway');
+      expect('DEMO_ADMIN_PASSWORD' in env, `${id} has the demo passwords`).toBe(service === 'users');
+      expect('OPENAI_API_KEY' in env, `${id} has the model key`).toBe(service === 'assistant');
+    }
   });
 
   it('keeps passwords only as scrypt hashes and cards only as brand and last four', () => {

@@ -16,6 +16,11 @@ export interface ProcessSpec {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /**
+   * Variables of the supervisor's own environment this process does not inherit (secrets
+   * meant for other processes); `env` still sets any of them explicitly.
+   */
+  withhold?: readonly string[];
   cwd: string;
   logFile: string;
   /** The port it listens on (checked free before the first start). */
@@ -164,9 +169,11 @@ export class ShopProcess {
     this.isReady = false;
     this.announcedPort = undefined;
     this.startedAt = Date.now();
+    const inherited = { ...process.env };
+    for (const name of spec.withhold ?? []) delete inherited[name];
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
-      env: { ...process.env, ...spec.env, SHOP_SUPERVISOR_PID: String(process.pid) },
+      env: { ...inherited, ...spec.env, SHOP_SUPERVISOR_PID: String(process.pid) },
       stdio: spec.announces ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
       // Its own process group: Ctrl-C reaches the supervisor only, which stops children in order.
       detached: true,

@@ -39,6 +39,20 @@ export interface SupervisorOptions {
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+/** Model provider keys: only the assistant talks to a model. */
+const MODEL_KEY_VARIABLES = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'TRELLIS_AGENT_API_KEY'] as const;
+
+/**
+ * Secrets the supervisor's own environment may hold (an operator's `JWT_SECRET=… npm start`)
+ * that a child must not simply inherit: each process is handed only the ones it needs, in its
+ * own `env` (the JWT secret to users and the gateway, the demo passwords to users, the model
+ * keys to the assistant).
+ */
+export function withheldSecrets(service: string): string[] {
+  const secrets = ['JWT_SECRET', 'INTERNAL_TOKEN_SECRET', 'DEMO_ALICE_PASSWORD', 'DEMO_ADMIN_PASSWORD'];
+  return service === 'assistant' ? secrets : [...secrets, ...MODEL_KEY_VARIABLES];
+}
+
 /**
  * The node arguments that run a TypeScript entry point with the workspace sources, plus any in
  * `SHOP_NODE_ARGS` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile every process).
@@ -93,6 +107,7 @@ export class Supervisor {
               command: process.execPath,
               args: [...nodeArgs(here('../processes/service-process.ts')), instance.service],
               env,
+              withhold: withheldSecrets(instance.service),
               cwd: process.cwd(),
               logFile: join(logs, `${id.replace('#', '-')}.log`),
               port: instance.port,
@@ -122,6 +137,7 @@ export class Supervisor {
             ...(t.redisUrl ? { REDIS_URL: t.redisUrl } : {}),
             ...o.gatewayEnv,
           },
+          withhold: withheldSecrets('gateway'),
           cwd: process.cwd(),
           logFile: join(logs, 'gateway.log'),
           port: t.gatewayPort,
