@@ -75,7 +75,8 @@ export const assistantApi = {
     path: '/assistant/mcp',
     body: z.object({
       jsonrpc: z.literal('2.0'),
-      id: z.number().int(),
+      // Without an id a message is a notification (JSON-RPC 2.0 §4.1): accepted with 202, no answer.
+      id: z.union([z.string(), z.number().int()]).optional(),
       method: z.enum(['tools/list', 'tools/call']),
       params: z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()) }).optional(),
     }),

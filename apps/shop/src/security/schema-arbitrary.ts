@@ -79,16 +79,20 @@ function numberArbitrary(s: JsonSchema, integer: boolean): fc.Arbitrary<number> 
   );
 }
 
+/** Arbitraries to use for properties of these names (ids that exist, harmless settings). */
+export type Hints = Readonly<Record<string, fc.Arbitrary<unknown>>>;
+
 /**
  * Values `schema` accepts (as far as JSON Schema can say: refinements such as a Luhn check or
  * "at least one field" are not known here, so some values are still refused by the service).
+ * A property named in `hints` takes its values from there instead.
  */
-export function validArbitrary(s: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
+export function validArbitrary(s: JsonSchema, depth = 0, hints: Hints = {}): fc.Arbitrary<unknown> {
   if (s.const !== undefined) return fc.constant(s.const);
   if (s.enum) return fc.constantFrom(...s.enum);
   const union = s.anyOf ?? s.oneOf;
-  if (union) return fc.oneof(...union.map((u) => validArbitrary(u, depth + 1)));
-  if (s.allOf?.length) return validArbitrary(s.allOf[0] as JsonSchema, depth + 1);
+  if (union) return fc.oneof(...union.map((u) => validArbitrary(u, depth + 1, hints)));
+  if (s.allOf?.length) return validArbitrary(s.allOf[0] as JsonSchema, depth + 1, hints);
   switch (typeOf(s)) {
     case 'string':
       return stringArbitrary(s);
@@ -101,14 +105,14 @@ export function validArbitrary(s: JsonSchema, depth = 0): fc.Arbitrary<unknown> 
     case 'null':
       return fc.constant(null);
     case 'array': {
-      const item = s.items ? validArbitrary(s.items, depth + 1) : fc.jsonValue({ maxDepth: 1 });
+      const item = s.items ? validArbitrary(s.items, depth + 1, hints) : fc.jsonValue({ maxDepth: 1 });
       const minLength = s.minItems ?? 0;
       return fc.array(item, { minLength, maxLength: Math.min(s.maxItems ?? SMALL, Math.max(minLength, 4)) });
     }
     case 'object': {
       const props = s.properties ?? {};
       const record: Record<string, fc.Arbitrary<unknown>> = {};
-      for (const [k, v] of Object.entries(props)) record[k] = validArbitrary(v, depth + 1);
+      for (const [k, v] of Object.entries(props)) record[k] = hints[k] ?? validArbitrary(v, depth + 1, hints);
       const requiredKeys = (s.required ?? []).filter((k) => k in props);
       return fc.record(record, { requiredKeys });
     }
