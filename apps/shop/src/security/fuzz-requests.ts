@@ -44,7 +44,7 @@ export function textInvalid(s: JsonSchema, text: string, where: 'query' | 'path'
     return true;
   // A query value with an undecodable escape (a lone surrogate's bytes) is kept as the literal
   // percent-encoded text, NUL escapes in it included: harmless ASCII, so it may pass.
-  if (isMalformedText(text.replace(/\u0000/g, ''))) return false;
+  if (isMalformedText(text.replaceAll('\u0000', ''))) return false;
   if (text.includes('\u0000')) return true;
   const type = typeOf(s);
   if (type === 'integer' || type === 'number') {
