@@ -36,7 +36,11 @@ export interface LoadDriverOptions {
   /** Products to order. */
   products: readonly string[];
   concurrency: number;
-  /** Stop placing orders after this many (a bound on any experiment's load). */
+  /**
+   * Orders placed per phase at most (a bound on any experiment's load; each phase is bounded in
+   * time too). Per phase, so a busy fault phase cannot use up the orders that recovery is
+   * measured with: once a phase has placed this many, the workers wait for the next phase.
+   */
   maxOrders: number;
   /** Share of orders paid with a declining card (compensated by design). Default 0.05. */
   declineRate?: number;
@@ -58,7 +62,8 @@ export class LoadDriver {
   private phase = 'idle';
   private stopping = false;
   private workers: Promise<void>[] = [];
-  private placed = 0;
+  /** Orders placed per phase. */
+  private readonly placed = new Map<string, number>();
 
   constructor(private readonly o: LoadDriverOptions) {}
 
@@ -80,14 +85,25 @@ export class LoadDriver {
     this.workers = [];
   }
 
+  /** Phases in which the bound was reached (load stopped there until the next phase). */
+  get capped(): string[] {
+    return [...this.placed].filter(([, n]) => n >= this.o.maxOrders).map(([phase]) => phase);
+  }
+
   /** Ids of every order the shop accepted. */
   get acceptedOrderIds(): string[] {
     return this.records.flatMap((r) => (r.orderId ? [r.orderId] : []));
   }
 
   private async work(): Promise<void> {
-    while (!this.stopping && this.placed < this.o.maxOrders) {
-      this.placed++;
+    while (!this.stopping) {
+      const phase = this.phase;
+      const placed = this.placed.get(phase) ?? 0;
+      if (placed >= this.o.maxOrders) {
+        await sleep(100);
+        continue;
+      }
+      this.placed.set(phase, placed + 1);
       this.records.push(await this.one());
     }
   }

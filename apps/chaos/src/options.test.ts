@@ -15,7 +15,7 @@ describe('parseCli', () => {
       recoveryTimeoutMs: 90_000,
       settleMs: 60_000,
       concurrency: 6,
-      maxOrders: 600,
+      maxOrders: 1500,
     });
     expect([json, list]).toEqual([undefined, false]);
   });

@@ -19,7 +19,7 @@ Options:
                            hang, server, network, dependency, clock, or names from --list
   --mode <mode>            distributed (PostgreSQL, NATS, Redis; default) or embedded (SQLite)
   --concurrency <n>        orders in flight (default 6)
-  --max-orders <n>         orders per experiment at most (default 600)
+  --max-orders <n>         orders per phase of an experiment at most (default 1500)
   --steady <s>             each steady-state window (default 5)
   --hold <factor>          multiplies every fault's hold time (default 1)
   --floor <orders/s>       steady state: orders settled per second at least (default 1)
@@ -51,7 +51,7 @@ export const CliSchema = z.object({
     ),
   mode: z.enum(['distributed', 'embedded']).default('distributed'),
   concurrency: z.coerce.number().int().min(1).max(200).default(6),
-  'max-orders': z.coerce.number().int().min(1).default(600),
+  'max-orders': z.coerce.number().int().min(1).default(1500),
   steady: positive.default(5),
   hold: positive.max(20).default(1),
   floor: z.coerce.number().min(0).default(1),

@@ -67,7 +67,12 @@ async function signUp(api: ShopApi, count: number): Promise<ShopApi[]> {
   return out;
 }
 
-/** Stock for every order the run may place (3 lines × 2 units at most), so none is turned away. */
+/**
+ * Stock for the orders the run will place (3 lines × 2 units at most), so none is turned away.
+ * What the bound allows (four phases × max-orders per experiment) would be absurd, so this
+ * assumes the busiest pace measured here (about 40 orders/s) over a generous 90 s per
+ * experiment, or the bound when that is lower.
+ */
 async function restock(admin: ShopAdmin, products: readonly string[], orders: number): Promise<void> {
   const need = Math.ceil((orders * 6) / products.length) + 100;
   for (const id of products) await admin.call('POST', `/api/stock/${id}/restock`, { quantity: need });
@@ -128,7 +133,7 @@ async function run(
     );
   const admin = new ShopAdmin((fresh) => shop.admin(fresh));
   const products = DEMO_PRODUCTS.filter((p) => p.stock >= 100).map((p) => p.id);
-  await restock(admin, products, o.settings.maxOrders * plan.length);
+  await restock(admin, products, Math.min(4 * o.settings.maxOrders, 40 * 90) * plan.length);
   const customers = await signUp(shop.api, o.customers ?? 8);
   log(`shop ready; admin ${DEMO_USERS.admin.email}; ${customers.length} customers; data in ${shop.dataDir}`);
   const ctx: ExperimentContext = { shop, admin, log };

@@ -38,7 +38,7 @@ export interface RunSettings {
   /** Every saga must be terminal within this long after recovery (ms); the checker waits this long. */
   settleMs: number;
   concurrency: number;
-  /** Orders per experiment at most. */
+  /** Orders per phase of an experiment at most (before, fault, recovery, after). */
   maxOrders: number;
 }
 
@@ -154,7 +154,7 @@ export async function runExperiment(
       detail:
         recovered !== undefined
           ? `orders ${counting === 'completed' ? 'complete' : 'settle'} again ${((recovered - since) / 1000).toFixed(1)} s after the fault ${e.recoverFrom === 'injection' ? 'struck' : 'was removed'}`
-          : `no streak of ${counting} orders within ${s.recoveryTimeoutMs / 1000} s`,
+          : `no streak of ${counting} orders within ${s.recoveryTimeoutMs / 1000} s${driver.capped.includes('recovery') ? ` (the load reached its bound of ${s.maxOrders} orders in the recovery phase)` : ''}`,
     });
 
     driver.setPhase('after');
