@@ -41,6 +41,8 @@ interface Run {
   internalSecret: string;
   /** Each process's environment, as the kernel shows it (`/proc/<pid>/environ`). */
   environs: Record<string, Record<string, string>>;
+  /** The order whose event was dead-lettered on purpose. */
+  deadLetterOrderId: string;
   users: FlowUser[];
   mode: 'embedded' | 'distributed';
 }
@@ -118,6 +120,26 @@ async function runShop(mode: 'embedded' | 'distributed'): Promise<Run> {
       const n = await http.call('GET', '/api/notifications?limit=100', { token: first.token });
       return n.text.includes('on its way') && (n.json as { items: unknown[] }).items.length >= 6;
     }, 60_000);
+    // A dead letter, so the dead-letter tables are searched with something in them: the
+    // notifications group fails its next message for good (a poison fault, as operators arm it).
+    await http.call('PUT', '/api/ops/faults/notifications', {
+      token: flows.admin,
+      body: { mode: 'poison', remaining: 1 },
+    });
+    const poisoned = await http.call('POST', '/api/orders', {
+      token: first.token,
+      headers: { 'idempotency-key': randomUUID() },
+      body: {
+        items: [{ productId: 'p-mug', quantity: 1 }],
+        shippingAddress: DEMO_ADDRESS,
+        paymentMethod: 'pm_card_visa',
+      },
+    });
+    const deadLetterOrderId = (poisoned.json as { id: string }).id;
+    await eventually(async () => {
+      const d = await http.call('GET', '/api/ops/dead-letters?limit=100', { token: flows.admin });
+      return d.text.includes(deadLetterOrderId);
+    }, 60_000);
 
     const evidence: Evidence[] = [...http.answers, ...(await opsEvidence(flows.admin, shop.topology))];
     await t.stop({ keepData: true });
@@ -157,6 +179,7 @@ async function runShop(mode: 'embedded' | 'distributed'): Promise<Run> {
       internalTokens,
       internalSecret: shop.secrets.internalTokenSecret,
       environs,
+      deadLetterOrderId,
       users: flows.users,
       mode,
     };
@@ -216,6 +239,11 @@ function secretsProof(mode: 'embedded' | 'distributed') {
         evidence.some((e) => e.where.startsWith('redis ')),
         'Redis was read',
       ).toBe(true);
+    const deadLetters = evidence.filter((e) => e.where.startsWith('table ') && /dead/i.test(e.where));
+    expect(
+      deadLetters.filter((e) => e.text.includes(run.deadLetterOrderId)).map((e) => e.where),
+      'a dead letter in its table',
+    ).not.toEqual([]);
     // A leak is reported with its place, and the report does not repeat the secret.
     const planted = findLeaks(evidence, [{ name: 'canary', value: canaries.log }]);
     expect(planted.length).toBeGreaterThan(0);
