@@ -34,9 +34,9 @@ export type ShopProcess = ReturnType<Supervisor['process']>;
 /** Options of {@link startChaosShop}. */
 export interface ChaosShopOptions {
   mode: 'distributed' | 'embedded';
-  /** Replicas per service (distributed). Default `{ orders: 2 }`. */
+  /** Replicas per service (distributed), over the default `{ orders: 2 }`. */
   replicas?: Record<string, number>;
-  /** Instances to isolate (distributed). Default `orders#1` and `notifications`. */
+  /** Instances to isolate (distributed), those the shop has. Default `orders#1` and `notifications`. */
   isolate?: readonly string[];
   /**
    * Network namespaces for isolated instances: `auto` uses them when the machine allows (root,
@@ -119,17 +119,20 @@ export async function startChaosShop(o: ChaosShopOptions): Promise<ChaosShop> {
       });
       servers = { postgres, nats, redis };
     }
-    isolation = await Isolation.create(
-      distributed ? (o.isolate ?? ['orders#1', 'notifications']) : [],
-      namespacesUnavailable === undefined,
-    );
+    const replicas: Record<string, number> = { orders: 2, ...o.replicas };
+    // Only instances this shop will have (orders#1 needs two orders replicas).
+    const isolate = (o.isolate ?? ['orders#1', 'notifications']).filter((id) => {
+      const [service = id, replica = '0'] = id.split('#');
+      return Number(replica) < (replicas[service] ?? 1);
+    });
+    isolation = await Isolation.create(distributed ? isolate : [], namespacesUnavailable === undefined);
     const iso = isolation;
     const shop = await startShop({
       mode: o.mode,
       dataDir,
       gatewayPort: 0,
       portBase: 0,
-      ...(distributed ? { replicas: o.replicas ?? { orders: 2 } } : {}),
+      ...(distributed ? { replicas } : {}),
       ...(servers
         ? {
             env: {

@@ -29,7 +29,7 @@ export { LoadDriver, type LoadDriverOptions, type OrderRecord } from './load-dri
 export { NetworkNamespace, type VethLink } from './network-namespace.js';
 export { HELP, parseCli } from './options.js';
 export { classifyAnswer, type OrderOutcome } from './order-outcome.js';
-export { type ChaosReport, formatExperiment, formatReport, formatTable } from './report.js';
+export { type ChaosReport, formatExperiment, formatMarkdown, formatReport, formatTable } from './report.js';
 export { type ChaosOptions, runChaos } from './run-chaos.js';
 export { type ExperimentResult, type RunSettings, runExperiment } from './run-experiment.js';
 export { ShopAdmin } from './shop-admin.js';

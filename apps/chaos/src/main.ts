@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { EXIT_CODES, errorExitCode, reportExitCode } from './exit-code.js';
 import { EXPERIMENTS } from './experiments/catalogue.js';
 import { HELP, parseCli } from './options.js';
-import { formatReport } from './report.js';
+import { formatMarkdown, formatReport } from './report.js';
 import { runChaos } from './run-chaos.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -49,6 +49,10 @@ try {
   if (request.json) {
     writeFileSync(request.json, `${JSON.stringify(report, null, 2)}\n`);
     say(`JSON report: ${request.json}`);
+  }
+  if (request.markdown) {
+    writeFileSync(request.markdown, formatMarkdown(report));
+    say(`Markdown report: ${request.markdown}`);
   }
   process.exit(reportExitCode(report));
 } catch (error) {

@@ -21,7 +21,7 @@ describe('parseCli', () => {
   });
 
   it('reads every option, and requires namespaces under CI=true', () => {
-    const { options, json } = parseCli(
+    const { options, json, markdown } = parseCli(
       [
         '--experiments',
         'ci, kill-redis',
@@ -39,6 +39,10 @@ describe('parseCli', () => {
         '0.1',
         '--json',
         'out.json',
+        '--markdown',
+        'out.md',
+        '--replicas',
+        'orders=3, payments=2',
       ],
       { CI: 'true' },
     );
@@ -52,6 +56,8 @@ describe('parseCli', () => {
       steady: { minOrdersPerSecond: 2, maxErrorRate: 0.1 },
     });
     expect(json).toBe('out.json');
+    expect(markdown).toBe('out.md');
+    expect(options.replicas).toEqual({ orders: 3, payments: 2 });
   });
 
   it('refuses a bad value naming the option, and an unknown option', () => {
@@ -66,6 +72,8 @@ describe('parseCli', () => {
     expect(bad(['--concurrency', '0']).issues[0]?.path).toBe('concurrency');
     expect(bad(['--mode', 'cloud']).issues[0]?.path).toBe('mode');
     expect(bad(['--max-error-rate', '2']).issues[0]?.path).toBe('max-error-rate');
+    expect(bad(['--replicas', 'orders=two']).issues[0]?.path).toBe('replicas');
+    expect(bad(['--replicas', 'orders=0']).issues[0]?.path).toBe('replicas');
     expect(bad(['--bogus']).message).toContain('bogus');
   });
 });

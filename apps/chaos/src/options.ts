@@ -18,6 +18,8 @@ Options:
   --experiments <list>     names or groups, comma-separated (default all): all, ci, process,
                            hang, server, network, dependency, clock, or names from --list
   --mode <mode>            distributed (PostgreSQL, NATS, Redis; default) or embedded (SQLite)
+  --replicas <list>        replicas per service, e.g. orders=3,payments=2 (default orders=2;
+                           experiments on orders#1 need orders=2 or more)
   --concurrency <n>        orders in flight (default 6)
   --max-orders <n>         orders per phase of an experiment at most (default 1500)
   --steady <s>             each steady-state window (default 5)
@@ -28,6 +30,7 @@ Options:
   --settle <s>             every saga terminal within this long after recovery (default 60)
   --namespaces <mode>      auto (default; required under CI=true), required, off
   --json <file>            also write the report as JSON
+  --markdown <file>        also write the report as Markdown (table and every experiment)
   --data-dir <dir>         keep the shop's data and logs there (default: a temporary directory)
   --list                   list the experiments and exit
   --help
@@ -50,6 +53,19 @@ export const CliSchema = z.object({
         .filter(Boolean),
     ),
   mode: z.enum(['distributed', 'embedded']).default('distributed'),
+  replicas: z
+    .string()
+    .regex(/^\s*[a-z]+=\d+\s*(,\s*[a-z]+=\d+\s*)*$/, 'expected service=count, comma-separated')
+    .transform((s) =>
+      Object.fromEntries(
+        s.split(',').map((pair) => {
+          const [service = '', count = '1'] = pair.split('=').map((x) => x.trim());
+          return [service, Number(count)];
+        }),
+      ),
+    )
+    .refine((r) => Object.values(r).every((n) => n >= 1 && n <= 8), 'each count must be 1 to 8')
+    .optional(),
   concurrency: z.coerce.number().int().min(1).max(200).default(6),
   'max-orders': z.coerce.number().int().min(1).default(1500),
   steady: positive.default(5),
@@ -60,6 +76,7 @@ export const CliSchema = z.object({
   settle: positive.default(60),
   namespaces: z.enum(['auto', 'required', 'off']).optional(),
   json: z.string().min(1).optional(),
+  markdown: z.string().min(1).optional(),
   'data-dir': z.string().min(1).optional(),
   list: z.boolean().default(false),
   help: z.boolean().default(false),
@@ -69,6 +86,7 @@ export const CliSchema = z.object({
 export interface CliRequest {
   options: ChaosOptions;
   json: string | undefined;
+  markdown: string | undefined;
   list: boolean;
   help: boolean;
 }
@@ -76,6 +94,7 @@ export interface CliRequest {
 const STRINGS = [
   'experiments',
   'mode',
+  'replicas',
   'concurrency',
   'max-orders',
   'steady',
@@ -86,6 +105,7 @@ const STRINGS = [
   'settle',
   'namespaces',
   'json',
+  'markdown',
   'data-dir',
 ] as const;
 
@@ -115,12 +135,14 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   const ci = env.CI === 'true' || env.CI === '1';
   return {
     json: v.json,
+    markdown: v.markdown,
     list: v.list,
     help: v.help,
     options: {
       mode: v.mode,
       experiments: v.experiments,
       namespaces: v.namespaces ?? (ci ? 'required' : 'auto'),
+      ...(v.replicas ? { replicas: v.replicas } : {}),
       ...(v['data-dir'] ? { dataDir: v['data-dir'] } : {}),
       settings: {
         steady: { minOrdersPerSecond: v.floor, maxErrorRate: v['max-error-rate'] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatExperiment, formatTable, verdict } from './report.js';
+import { type ChaosReport, formatExperiment, formatMarkdown, formatTable, verdict } from './report.js';
 import type { ExperimentResult } from './run-experiment.js';
 
 function result(name: string, over: Partial<ExperimentResult> = {}): ExperimentResult {
@@ -66,5 +66,40 @@ describe('chaos report', () => {
     expect(block).toContain('ok          recovered: orders settle again 2.5 s after the fault struck');
     expect(block).toContain('no-double-charge o1: 2 charges at the processor');
     expect(block).toContain('result      failed');
+  });
+
+  it('writes a Markdown document with when, where, the settings, the table and every block', () => {
+    const experiments = [
+      result('kill-orders'),
+      violated,
+      result('partition', { status: 'skipped', reason: 'no namespaces' }),
+    ];
+    const report: ChaosReport = {
+      version: 1,
+      startedAt: '2026-11-25T16:00:00.000Z',
+      durationMs: 600_000,
+      mode: 'distributed',
+      machine: { cpus: 2, node: 'v20.20.2', platform: 'linux x64' },
+      settings: {
+        steady: { minOrdersPerSecond: 1, maxErrorRate: 0.05 },
+        steadyMs: 5000,
+        holdScale: 1,
+        recoveryTimeoutMs: 90_000,
+        settleMs: 60_000,
+        concurrency: 6,
+        maxOrders: 1500,
+      },
+      namespaces: { used: true },
+      experiments,
+      ...verdict(experiments),
+    };
+    const md = formatMarkdown(report);
+    expect(md).toContain('# Chaos run, 2026-11-25');
+    expect(md).toContain('- machine: 2 cores, linux x64, Node v20.20.2');
+    expect(md).toContain('at least 1 orders/s settled, error rate at most 5.0 %');
+    expect(md).toContain(formatTable(experiments));
+    expect(md).toContain('**FAILED:** 1 experiment(s) failed or aborted (kill-x), 2 invariant violation(s).');
+    expect(md).toContain(formatExperiment(violated));
+    expect(md).not.toContain('partition —');
   });
 });

@@ -136,3 +136,35 @@ export function formatReport(report: ChaosReport): string {
       : `FAILED: ${report.failed.length} experiment(s) failed or aborted${report.failed.length ? ` (${report.failed.join(', ')})` : ''}, ${report.violations} invariant violation(s).`,
   ].join('\n');
 }
+
+/**
+ * The whole report as a Markdown document (for `--markdown`, and the results checked into the
+ * repository): when and where it ran, with which settings, the table, the verdict, and every
+ * experiment's block.
+ */
+export function formatMarkdown(report: ChaosReport): string {
+  const s = report.settings;
+  const ran = report.experiments.filter((r) => r.status !== 'skipped');
+  return [
+    `# Chaos run, ${report.startedAt.slice(0, 10)}`,
+    '',
+    `- started ${report.startedAt}, took ${seconds(report.durationMs)}`,
+    `- machine: ${report.machine.cpus} cores, ${report.machine.platform}, Node ${report.machine.node}`,
+    `- mode: ${report.mode}; network namespaces: ${report.namespaces.used ? 'used' : `not used (${report.namespaces.reason ?? 'unknown'})`}`,
+    `- steady state: at least ${s.steady.minOrdersPerSecond} orders/s settled, error rate at most ${(s.steady.maxErrorRate * 100).toFixed(1)} %, over ${s.steadyMs / 1000} s windows`,
+    `- load: ${s.concurrency} orders in flight, at most ${s.maxOrders} per phase; holds ×${s.holdScale}; recovery within ${s.recoveryTimeoutMs / 1000} s; sagas terminal within ${s.settleMs / 1000} s`,
+    '',
+    formatTable(report.experiments),
+    '',
+    report.ok
+      ? '**Every experiment passed and every invariant held.**'
+      : `**FAILED:** ${report.failed.length} experiment(s) failed or aborted${report.failed.length ? ` (${report.failed.join(', ')})` : ''}, ${report.violations} invariant violation(s).`,
+    '',
+    '## Experiments',
+    '',
+    '```',
+    ran.map(formatExperiment).join('\n\n'),
+    '```',
+    '',
+  ].join('\n');
+}

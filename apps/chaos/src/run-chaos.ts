@@ -23,6 +23,8 @@ export interface ChaosOptions {
   settings: RunSettings;
   /** `required` fails when partitions cannot run; `auto` skips them (not under CI=true). */
   namespaces: 'auto' | 'required' | 'off';
+  /** Replicas per service (distributed). Default `{ orders: 2 }`. */
+  replicas?: Record<string, number>;
   /** Customers placing orders. Default 8. */
   customers?: number;
   /** Keep the shop's data and logs here. */
@@ -96,6 +98,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const shop = await startChaosShop({
     mode: o.mode,
     namespaces: o.namespaces,
+    ...(o.replicas ? { replicas: o.replicas } : {}),
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     log,
   });
