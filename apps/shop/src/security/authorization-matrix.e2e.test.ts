@@ -243,6 +243,41 @@ describe('the authorization matrix, through the gateway', () => {
   });
 });
 
+describe('references to another customer’s resources inside a body', () => {
+  it('cannot pay with another customer’s saved card: the order is cancelled and nothing is charged', async () => {
+    const saved = await owner.post<{ id: string }>('/api/payment-methods', {
+      card: { number: '4242 4242 4242 4242', expMonth: 12, expYear: 2099, cvc: '123' },
+    });
+    expect(saved.status).toBe(201);
+    const placed = await other.request<{ id: string }>('POST', '/api/orders', {
+      body: {
+        items: [{ productId: 'p-mug', quantity: 1 }],
+        shippingAddress: DEMO_ADDRESS,
+        paymentMethod: saved.body.id,
+      },
+      headers: { 'idempotency-key': randomUUID() },
+      timeoutMs: 60_000,
+    });
+    expect(placed.status, JSON.stringify(placed.body)).toBeLessThan(300);
+    const order = await eventually(async () => {
+      const r = await other.get<{ status: string; cancelReason: string | null }>(
+        `/api/orders/${placed.body.id}`,
+      );
+      return r.body.status === 'cancelled' && r.body;
+    }, 60_000);
+    expect(order.cancelReason).toMatch(/payment/i);
+    const charges = await admin.get<{
+      items: Array<{ status: string; amountCents: number; refundedCents: number }>;
+    }>(`/api/admin/charges?orderId=${placed.body.id}`);
+    expect(
+      charges.body.items.filter((c) => c.status === 'succeeded' && c.refundedCents < c.amountCents),
+    ).toEqual([]);
+    // The owner's own card list is unchanged and still theirs alone.
+    const others = await other.get<{ items: Array<{ id: string }> }>('/api/payment-methods');
+    expect(others.body.items.map((m) => m.id)).not.toContain(saved.body.id);
+  });
+});
+
 describe('service-only routes', () => {
   const internal = serviceRoutes().filter((r) => INTERNAL_ROUTES.some((i) => i.name === r.name));
 
