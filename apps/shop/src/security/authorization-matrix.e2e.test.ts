@@ -434,6 +434,16 @@ describe('the assistant’s tools', () => {
     const paused = await admin.post<RunBody>('/api/assistant/chat', { message: `Cancel ${f.ownerOrderId}` });
     expect(paused.body).toMatchObject({ status: 'awaiting_approval' });
     expect(paused.body.approvals?.map((a) => a.toolName)).toEqual(['cancel_order']);
+    // Approved, the call reaches the order (any order, for an admin): the orders service
+    // answers about its state (it has shipped), not that it does not exist.
+    const start = sim.requests.length;
+    sim.enqueue({ text: 'done' });
+    const resumed = await admin.post<RunBody>(`/api/assistant/runs/${paused.body.runId}/approvals`, {
+      decisions: (paused.body.approvals ?? []).map((a) => ({ approvalId: a.id, approve: true })),
+    });
+    expect(resumed.body.status).toBe('completed');
+    const [cancel] = sentToolResults(sim.requests[start]?.body as Record<string, unknown>);
+    expect(cancel?.errorCode).toBe('ORDER_STATE');
   });
 
   it('over MCP, offers the same tools and refuses the approval-gated one (no human to ask)', async () => {
