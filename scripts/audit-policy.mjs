@@ -6,6 +6,22 @@
  * and applies it; the tests feed it recorded reports.
  */
 
+/**
+ * What `npm audit` is asked: the production dependencies (`--omit=dev`) of the workspaces
+ * Trellis ships — the libraries (`packages/*`) and the applications (`apps/*`: the shop, the
+ * console, the chaos harness). `bench/` and `anchors/*` are benchmark tooling (competitors
+ * installed only to be measured against), audited like dev dependencies: not at all here.
+ * `--all` audits every workspace instead.
+ */
+export function auditArgs(all = false) {
+  return [
+    'audit',
+    '--omit=dev',
+    '--json',
+    ...(all ? [] : ['--workspace', 'packages', '--workspace', 'apps']),
+  ];
+}
+
 /** Severities that fail the build. */
 export const FAILING_SEVERITIES = ['high', 'critical'];
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run audit`: audits the production dependencies (`npm audit --omit=dev`) and fails on a
+ * `npm run audit`: audits the production dependencies of the shipped workspaces (`npm audit
+ * --omit=dev -w packages -w apps`; `--all` for every workspace) and fails on a
  * high or critical advisory unless `.ci/audit-allowlist.json` excuses it with a reason and an
  * expiry date that has not passed. See SECURITY.md ("Dependency audit").
  *
@@ -14,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { advisoriesOf, allowlistProblems, auditFailure, evaluate } from './audit-policy.mjs';
+import { advisoriesOf, allowlistProblems, auditArgs, auditFailure, evaluate } from './audit-policy.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -51,7 +52,7 @@ if (reportFile) {
   report = readJson(reportFile, 'report');
 } else {
   // Exit status 1 only means "vulnerabilities found"; the JSON says what happened.
-  const run = spawnSync('npm', ['audit', '--omit=dev', '--json'], {
+  const run = spawnSync('npm', auditArgs(args.includes('--all')), {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -81,7 +82,7 @@ const result = evaluate(advisoriesOf(report), allowlist.advisories, today);
 const line = (a) => `  ${a.severity.padEnd(8)} ${a.id}  ${a.package} ${a.range}  ${a.title}`;
 const counts = report.metadata?.vulnerabilities;
 say(
-  `npm audit --omit=dev: ${
+  `npm ${auditArgs(args.includes('--all')).join(' ')}: ${
     counts
       ? Object.entries(counts)
           .map(([k, v]) => `${k} ${v}`)

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { advisoriesOf, allowlistProblems, auditFailure, evaluate } from './audit-policy.mjs';
+import { advisoriesOf, allowlistProblems, auditArgs, auditFailure, evaluate } from './audit-policy.mjs';
 
 const advisory = (id, name, severity, title = `${severity} problem in ${name}`) => ({
   source: 1100000 + id.length,
@@ -82,6 +82,19 @@ const excuse = (id, pkg, expires = '2099-01-01') => ({
 });
 
 describe('the audit policy', () => {
+  it('audits the production dependencies of the shipped workspaces (all of them with --all)', () => {
+    expect(auditArgs()).toEqual([
+      'audit',
+      '--omit=dev',
+      '--json',
+      '--workspace',
+      'packages',
+      '--workspace',
+      'apps',
+    ]);
+    expect(auditArgs(true)).toEqual(['audit', '--omit=dev', '--json']);
+  });
+
   it('lists each advisory once, with its GHSA id, skipping pointers to other packages', () => {
     const found = advisoriesOf(report);
     expect(found.map((a) => `${a.id} ${a.package} ${a.severity}`)).toEqual([
