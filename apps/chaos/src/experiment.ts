@@ -73,6 +73,12 @@ export interface Experiment {
    * orders complete again, for faults whose degraded mode is a fast compensation.
    */
   recoveredWhen?: 'settled' | 'completed';
+  /**
+   * The shop must keep serving while the fault holds (redundancy or buffering should absorb
+   * it: a replica partitioned away, the bus down behind the outbox): the steady-state
+   * hypothesis is checked on the fault window too, not only before and after.
+   */
+  servesThroughout?: boolean;
   inject(ctx: ExperimentContext): Promise<InjectedFault>;
   /** Checks after recovery (e.g. the breaker closed again). */
   verify?(ctx: ExperimentContext, times: FaultTimes): Promise<Check[]>;

@@ -148,6 +148,16 @@ export async function runExperiment(
     result.times = { injectedAt, removedAt, recoveredAt: recovered };
     result.during = windowStats(driver.records, injectedAt, recovered ?? Date.now());
     if (recovered !== undefined) result.recoveryMs = recovered - since;
+    if (e.servesThroughout) {
+      const during = checkHypothesis(result.during, s.steady);
+      result.checks.push({
+        name: 'served throughout',
+        ok: during.holds,
+        detail: during.holds
+          ? `${during.stats.ordersPerSecond.toFixed(1)} orders/s while the fault held, error rate ${(during.stats.errorRate * 100).toFixed(1)} %`
+          : during.why,
+      });
+    }
     result.checks.push({
       name: 'recovered',
       ok: recovered !== undefined,

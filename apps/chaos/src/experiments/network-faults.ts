@@ -43,6 +43,8 @@ export function partitionExperiment(id: string, path: IsolatedPath, hypothesis: 
     requires: { distributed: true, namespaces: true, isolated: id },
     holdMs: 10_000,
     recoverFrom: 'removal',
+    // One instance of a replicated or asynchronous path is cut: the rest must keep serving.
+    servesThroughout: true,
     async inject(ctx) {
       const proxies = proxiesOn(ctx, id, prefix, name);
       await ctx.shop.isolation.setPath(id, path, false);

@@ -60,6 +60,8 @@ export function killServerExperiment(kind: keyof ChaosServers, holdMs: number): 
     requires: { distributed: true },
     holdMs,
     recoverFrom: 'removal',
+    // Events wait in the outboxes and rate limits are decided locally: orders must not stop.
+    servesThroughout: kind !== 'postgres',
     async inject(ctx) {
       const handle = server(ctx, kind, name);
       const all = kind === 'postgres' ? postgresProcesses(handle, name) : [];
