@@ -234,11 +234,18 @@ function secretsProof(mode: 'embedded' | 'distributed') {
         placesOf(evidence, canaries.table).filter((w) => w.startsWith('file users.db')),
         'in the raw files',
       ).not.toEqual([]);
-    else
+    else {
+      // The gateway keeps each signed-in user's rate-limit bucket in Redis, under their id.
+      const first = run.users[0]?.id ?? 'none';
       expect(
-        evidence.some((e) => e.where.startsWith('redis ')),
-        'Redis was read',
-      ).toBe(true);
+        placesOf(evidence, first).filter((w) => w.startsWith('redis ')),
+        'in Redis',
+      ).not.toEqual([]);
+    }
+    expect(
+      placesOf(evidence, canaries.trace).filter((w) => w.startsWith('answer ')),
+      'in an answer',
+    ).not.toEqual([]);
     const deadLetters = evidence.filter((e) => e.where.startsWith('table ') && /dead/i.test(e.where));
     expect(
       deadLetters.filter((e) => e.text.includes(run.deadLetterOrderId)).map((e) => e.where),
