@@ -42,6 +42,8 @@ let owner: ShopApi;
 let other: ShopApi;
 let admin: ShopApi;
 let otherId: string;
+/** The Idempotency-Key the owner placed their order with. */
+const ownerKey = randomUUID();
 const addresses = loopbackAddresses(64);
 let nextAddress = 0;
 
@@ -90,7 +92,7 @@ beforeAll(async () => {
       shippingAddress: DEMO_ADDRESS,
       paymentMethod: 'pm_card_visa',
     },
-    headers: { 'idempotency-key': randomUUID() },
+    headers: { 'idempotency-key': ownerKey },
     timeoutMs: 60_000,
   });
   expect(placed.status, JSON.stringify(placed.body)).toBeLessThan(300);
@@ -244,6 +246,22 @@ describe('the authorization matrix, through the gateway', () => {
 });
 
 describe('references to another customer’s resources inside a body', () => {
+  it('replaying the owner’s Idempotency-Key gets another customer their own order, never the owner’s answer', async () => {
+    const replay = await other.request<{ id: string; customerId: string }>('POST', '/api/orders', {
+      body: {
+        items: [{ productId: 'p-mug', quantity: 1 }],
+        shippingAddress: DEMO_ADDRESS,
+        paymentMethod: 'pm_card_visa',
+      },
+      headers: { 'idempotency-key': ownerKey },
+      timeoutMs: 60_000,
+    });
+    expect(replay.status, JSON.stringify(replay.body)).toBeLessThan(300);
+    expect(replay.body.id).not.toBe(f.ownerOrderId);
+    expect(replay.body.customerId).toBe(otherId);
+    expect(JSON.stringify(replay.body)).not.toContain(f.owner.userId);
+  });
+
   it('cannot pay with another customer’s saved card: the order is cancelled and nothing is charged', async () => {
     const saved = await owner.post<{ id: string }>('/api/payment-methods', {
       card: { number: '4242 4242 4242 4242', expMonth: 12, expYear: 2099, cvc: '123' },
