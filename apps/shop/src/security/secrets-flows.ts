@@ -66,11 +66,11 @@ function expectStatus(res: RawResponse & { label: string }, status: number): voi
 const tokenOf = (res: RawResponse) => (res.json as { token?: string } | undefined)?.token;
 const idOf = (res: RawResponse) => res.json as { user?: { id?: string }; id?: string } | undefined;
 
-/** Runs the user, card, order and token flows; returns the customers and the secrets used. */
+/** Runs the user, card, order and token flows; returns the customers, saved methods and secrets used. */
 export async function userAndCardFlows(
   http: RecordingClient,
   shop: ShopSecrets,
-): Promise<{ users: FlowUser[]; admin: string; secrets: KnownSecret[] }> {
+): Promise<{ users: FlowUser[]; admin: string; secrets: KnownSecret[]; methods: string[] }> {
   const secrets: KnownSecret[] = [];
   // A session token belongs in the answers that issued it (a sign-up and a log-in in the same
   // second issue the very same token: same claims, same second).
@@ -242,5 +242,5 @@ export async function userAndCardFlows(
   await http.call('GET', '/api/users', { token: first.token });
   await http.call('GET', '/api/users?limit=50', { token: admin });
   await http.call('GET', '/api/admin/charges?limit=50', { token: admin });
-  return { users, admin, secrets };
+  return { users, admin, secrets, methods };
 }

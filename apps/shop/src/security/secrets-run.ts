@@ -95,6 +95,30 @@ export async function runShopForSecrets(
     const first = flows.users[0] as FlowUser;
     const assistant = await assistantFlows(http, sim, first, modelKey);
 
+    // The failure paths: payments hangs (SIGSTOP) while an order is charged to a saved card and
+    // its owner lists their cards. Timeouts, retries, breakers and compensation all log.
+    const payments = shop.supervisor.process('payments');
+    payments.signal('SIGSTOP');
+    let stalled: Promise<unknown> | undefined;
+    try {
+      stalled = http.call('POST', '/api/orders', {
+        token: first.token,
+        headers: { 'idempotency-key': randomUUID() },
+        body: {
+          items: [{ productId: 'p-mug', quantity: 1 }],
+          shippingAddress: DEMO_ADDRESS,
+          paymentMethod: flows.methods[0],
+        },
+      });
+      // The gateway gives up on the hung instance (its timeout, or no healthy instance left).
+      const hung = await http.call('GET', '/api/payment-methods', { token: first.token });
+      expect(hung.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      payments.signal('SIGCONT');
+    }
+    await stalled;
+    await payments.whenReady();
+
     // Canaries, each planted through one capture path the secrets are searched in.
     const canaries = {
       log: `canary-log-${randomBytes(8).toString('hex')}`,
