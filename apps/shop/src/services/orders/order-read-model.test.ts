@@ -90,4 +90,46 @@ describe('OrderReadModel', () => {
     expect((await model.list({ customerId: 'c1', q: '100%', limit: 10 })).items).toHaveLength(3);
     expect((await model.list({ customerId: 'c1', q: '%', limit: 10 })).items).toHaveLength(3);
   });
+
+  it('folds the stream from the event store when an earlier event is missing (dead-lettered), so its late replay changes nothing', async () => {
+    // Found by the chaos harness: PostgreSQL killed while OrderCreated was being handled put it in
+    // the dead letters, the order's later events went through first and updated no row, and the
+    // replayed OrderCreated left the read model at "draft v1" while the order was cancelled (v5).
+    const stream = [
+      ...lifecycle('o1', 'c1', 'Mug').slice(0, 4),
+      message('o1', 5, 'OrderCancelled', { reason: 'payment declined' }),
+    ];
+    const reads: string[] = [];
+    const folding = new OrderReadModel(t.db, async (id) => {
+      reads.push(id);
+      return stream.map((m) => ({
+        version: Number(m.headers.version),
+        eventType: String(m.headers.eventType),
+        payload: m.payload,
+      }));
+    });
+    const applyWith = (m: Message<Record<string, unknown>>) => t.db.transaction((tx) => folding.apply(m, tx));
+    const at = (i: number) => stream[i] as Message<Record<string, unknown>>;
+    const [created, added, submitted, paid, cancelled] = [at(0), at(1), at(2), at(3), at(4)];
+    // OrderCreated is missing: the next event rebuilds the row from the stream up to itself.
+    await applyWith(added);
+    expect(await folding.get('o1')).toMatchObject({ status: 'draft', itemCount: 2, version: 2 });
+    await applyWith(submitted);
+    // A gap in the middle (OrderPaid missing): folded from the stream again.
+    await applyWith(cancelled);
+    expect(await folding.get('o1')).toMatchObject({
+      status: 'cancelled',
+      totalCents: 500,
+      itemCount: 2,
+      productNames: 'Mug',
+      cancelReason: 'payment declined',
+      version: 5,
+    });
+    expect(reads).toEqual(['o1', 'o1']);
+    // The dead letters replayed late: nothing changes.
+    await applyWith(created);
+    await applyWith(paid);
+    expect(await folding.get('o1')).toMatchObject({ status: 'cancelled', version: 5, itemCount: 2 });
+    expect(reads).toEqual(['o1', 'o1']);
+  });
 });

@@ -4,8 +4,15 @@
  * `orders-read-model`, through the inbox), not inside the append. Listings and search read
  * only this table. Every update is guarded by `last_version < version`, so a redelivered or
  * replayed event changes nothing.
+ *
+ * Per-key order on the bus holds only while every message is handled: one that ends in the
+ * dead letters (its handler kept failing while PostgreSQL was down) lets the later events of
+ * its order through first. So an event that finds a gap before it (no row yet, or versions
+ * missing) folds the order's stream from the event store instead — the source of truth — and
+ * the late one, replayed, then changes nothing.
  */
-import type { SqlDatabase, SqlExecutor } from '@trellis/core';
+import type { SqlDatabase, SqlExecutor, SqlTransaction } from '@trellis/core';
+import type { DomainEvent } from '@trellis/eventstore';
 import type { Message } from '@trellis/messaging';
 import { decodeCursor, encodeCursor } from '../../contracts/common.js';
 import type { OrderStatus } from '../../contracts/orders.js';
@@ -68,9 +75,19 @@ export interface OrderListQuery {
   cursor?: string | undefined;
 }
 
+/** An order's events from the event store, read in the handler's transaction. */
+export type OrderHistory = (
+  orderId: string,
+  tx: SqlTransaction,
+) => Promise<ReadonlyArray<Pick<DomainEvent, 'version' | 'eventType' | 'payload'>>>;
+
 /** The read model table and its projection of order messages. */
 export class OrderReadModel {
-  constructor(private readonly db: SqlDatabase) {}
+  /** `history` lets an event that finds a gap before it rebuild the row (see above). */
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly history?: OrderHistory,
+  ) {}
 
   /** Creates the table and indexes if needed. */
   async setup(): Promise<void> {
@@ -95,20 +112,53 @@ export class OrderReadModel {
 
   /**
    * Applies one order message inside `tx` (the inbox's transaction). Messages of one order
-   * arrive in version order (the bus keeps per-key order), so `order.created` comes first.
+   * normally arrive in version order (the bus keeps per-key order); when earlier versions are
+   * missing and a history is configured, the row is folded from the order's stream up to this
+   * message's version.
    */
-  async apply(message: Message<Record<string, unknown>>, tx: SqlExecutor): Promise<void> {
+  async apply(message: Message<Record<string, unknown>>, tx: SqlTransaction): Promise<void> {
     const version = Number(message.headers.version);
     const id = message.headers.aggregateId ?? message.key;
     if (!id || !Number.isInteger(version)) return;
-    const p = message.payload;
-    const at = String(p.at ?? new Date(message.publishedAt).toISOString());
+    const fallbackAt = new Date(message.publishedAt).toISOString();
+    if (this.history && version > 1) {
+      const [row] = await tx.query<{ last_version: number | string }>(
+        'SELECT last_version FROM shop_orders_view WHERE id = $1',
+        [id],
+      );
+      const current = row ? Number(row.last_version) : 0;
+      if (version > current + 1) {
+        for (const e of await this.history(id, tx))
+          if (e.version > current && e.version <= version)
+            await this.applyEvent(
+              tx,
+              id,
+              e.version,
+              e.eventType,
+              e.payload as Record<string, unknown>,
+              fallbackAt,
+            );
+        return;
+      }
+    }
+    await this.applyEvent(tx, id, version, message.headers.eventType, message.payload, fallbackAt);
+  }
+
+  private async applyEvent(
+    tx: SqlExecutor,
+    id: string,
+    version: number,
+    eventType: string | undefined,
+    p: Record<string, unknown>,
+    fallbackAt: string,
+  ): Promise<void> {
+    const at = String(p.at ?? fallbackAt);
     const update = (sets: string, params: unknown[]) =>
       tx.execute(
         `UPDATE shop_orders_view SET ${sets}, last_version = $2, updated_at = $3 WHERE id = $1 AND last_version < $2`,
         [id, version, at, ...params],
       );
-    switch (message.headers.eventType) {
+    switch (eventType) {
       case 'OrderCreated':
         await tx.execute(
           `INSERT INTO shop_orders_view (id, customer_id, status, total_cents, item_count, product_names, tracking_number, cancel_reason, created_at, updated_at, last_version)

@@ -52,7 +52,7 @@ export async function build(ctx: ShopContext): Promise<Service> {
     }),
   );
   const orders = new OrderRepository(events, snapshots);
-  const readModel = new OrderReadModel(backend.db);
+  const readModel = new OrderReadModel(backend.db, (id, tx) => events.getEvents(id, 0, { tx }));
   await readModel.setup();
   const inbox = await backend.inbox();
   const { bus, deadLetters } = await ctx.bus();
