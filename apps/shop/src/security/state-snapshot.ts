@@ -91,6 +91,29 @@ export function diffSnapshots(before: StateSnapshot, after: StateSnapshot): stri
   return out;
 }
 
+/**
+ * Snapshots until two in a row, half a second apart, agree: the bus, sagas and projections
+ * have caught up. Gives up after `maxMs` and returns the last snapshot.
+ */
+export async function settled(dbs: Record<string, SqlDatabase>, maxMs = 60_000): Promise<StateSnapshot> {
+  const deadline = Date.now() + maxMs;
+  let previous = await snapshot(dbs);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const current = await snapshot(dbs);
+    if (diffSnapshots(previous, current).length === 0 || Date.now() > deadline) return current;
+    previous = current;
+  }
+}
+
+/** Row count changes of the tables that differ between two snapshots. */
+export function rowDeltas(before: StateSnapshot, after: StateSnapshot): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of diffSnapshots(before, after).map((d) => d.slice(0, d.indexOf(':'))))
+    out[name] = (after[name]?.rows ?? 0) - (before[name]?.rows ?? 0);
+  return out;
+}
+
 /** Closes what {@link databasesOf} opened. */
 export async function closeAll(dbs: Record<string, SqlDatabase>): Promise<void> {
   await Promise.allSettled(Object.values(dbs).map((db) => db.close()));
