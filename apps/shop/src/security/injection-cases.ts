@@ -139,14 +139,18 @@ export function sendAs(
   request: RawRequest,
   mcp = false,
 ): Promise<RawResponse> {
+  const n = next++;
+  const token = request.path.startsWith('/api/assistant')
+    ? world.assistantTokens[role][n % world.assistantTokens[role].length]
+    : world.tokens[role];
   return send(world.gateway, {
     ...request,
     headers: {
       ...request.headers,
-      authorization: `Bearer ${world.tokens[role]}`,
+      authorization: `Bearer ${token}`,
       ...(mcp ? { accept: 'application/json, text/event-stream' } : {}),
     },
-    localAddress: addresses[next++ % addresses.length],
+    localAddress: addresses[n % addresses.length],
     timeoutMs: 60_000,
   });
 }
@@ -183,6 +187,7 @@ export async function runCases(
         const sent = `${c.request.path}\n${c.request.body ?? ''}\n${everyPayload}`;
         const problems = answerProblems(res, sent, LEAK_PATTERNS, { jsonRpc: c.route.key === MCP });
         if (c.mustRefuse && res.status < 400) problems.push(`NUL payload accepted with ${res.status}`);
+        if (res.status === 429) problems.push('rate limited: the payload never reached the route');
         out.push({
           c,
           res,

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { DEMO_ADDRESS } from '../demo-data.js';
 import { eventually, type TestShop } from '../e2e/test-shop.js';
 import type { ShopApi } from '../load/shop-api.js';
+import { userJwt } from './forged-identities.js';
 import type { BaseRequest } from './injection-requests.js';
 import { send } from './raw-http.js';
 import type { PublicRoute } from './route-catalog.js';
@@ -18,6 +19,12 @@ import type { PublicRoute } from './route-catalog.js';
 export interface InjectionWorld {
   gateway: string;
   tokens: { customer: string; admin: string };
+  /**
+   * Genuine tokens of many users of each role, for the assistant's routes: the gateway limits
+   * each user there to 60 requests and then 1 a second, which would turn most payloads into
+   * 429s that test nothing.
+   */
+  assistantTokens: { customer: string[]; admin: string[] };
   customer: { id: string; email: string; password: string };
   productId: string;
   orderId: string;
@@ -93,6 +100,10 @@ export async function prepareInjectionWorld(t: TestShop): Promise<InjectionWorld
   return {
     gateway,
     tokens: { customer: token, admin: admin.token ?? '' },
+    assistantTokens: {
+      customer: await mint(t, 'customer', suffix),
+      admin: await mint(t, 'admin', suffix),
+    },
     customer: { id: userId, email, password },
     productId,
     orderId: order.body.id,
@@ -140,6 +151,12 @@ async function seedDeadLetter(admin: ShopApi, customer: ShopApi): Promise<string
   } finally {
     await admin.request('DELETE', path);
   }
+}
+
+function mint(t: TestShop, role: 'customer' | 'admin', suffix: string): Promise<string[]> {
+  return Promise.all(
+    Array.from({ length: 40 }, (_, i) => userJwt(t.shop.secrets, `injection-${role}-${suffix}-${i}`, role)),
+  );
 }
 
 interface ToolSpec {
