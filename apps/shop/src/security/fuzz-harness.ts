@@ -1,9 +1,8 @@
 /**
  * Runs generated requests against a shop through its gateway and checks every answer: never a
  * 5xx, never internal detail, always the error shape, and a 4xx for every request the shop
- * must refuse. Shared by the embedded and the distributed fuzz tests. Runs are seeded
- * (`FUZZ_SEED` replays one; the seed is printed with every failure) and bounded (`FUZZ_RUNS`
- * scales the number of requests per route).
+ * must refuse. Runs are seeded (`FUZZ_SEED` replays one; the seed is printed with every
+ * failure) and bounded (`FUZZ_RUNS` scales the number of requests per route).
  */
 import fc from 'fast-check';
 import { DEMO_ADDRESS, DEMO_PRODUCTS, DEMO_USERS } from '../demo-data.js';
