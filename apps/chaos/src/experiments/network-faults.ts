@@ -32,7 +32,12 @@ const pathNames: Record<IsolatedPath, string> = {
 };
 
 /** The link of `path` of instance `id` down for the hold, then up. */
-export function partitionExperiment(id: string, path: IsolatedPath, hypothesis: string): Experiment {
+export function partitionExperiment(
+  id: string,
+  path: IsolatedPath,
+  hypothesis: string,
+  options: { servesThroughout?: boolean } = {},
+): Experiment {
   const name = `partition-${slug(id)}-${path === 'service' ? 'peers' : path}`;
   const prefix = path === 'service' ? 'service:' : path;
   return {
@@ -44,7 +49,7 @@ export function partitionExperiment(id: string, path: IsolatedPath, hypothesis: 
     holdMs: 10_000,
     recoverFrom: 'removal',
     // One instance of a replicated or asynchronous path is cut: the rest must keep serving.
-    servesThroughout: true,
+    servesThroughout: options.servesThroughout ?? true,
     async inject(ctx) {
       const proxies = proxiesOn(ctx, id, prefix, name);
       await ctx.shop.isolation.setPath(id, path, false);
