@@ -34,8 +34,8 @@ export interface SecretsRun {
   internalSecret: string;
   /** Each process's environment, as the kernel shows it (`/proc/<pid>/environ`). */
   environs: Record<string, Record<string, string>>;
-  /** The order whose event was dead-lettered on purpose. */
-  deadLetterOrderId: string;
+  /** The dead letter made on purpose (its id). */
+  deadLetterId: string;
   users: FlowUser[];
   mode: 'embedded' | 'distributed';
 }
@@ -142,14 +142,16 @@ export async function runShopForSecrets(
     await eventually(async () => {
       const n = await http.call('GET', '/api/notifications?limit=100', { token: first.token });
       return n.text.includes('on its way') && (n.json as { items: unknown[] }).items.length >= 6;
-    }, 60_000);
+    }, 120_000);
     // A dead letter, so the dead-letter tables are searched with something in them: the
     // notifications group fails its next message for good (a poison fault, as operators arm it).
     await http.call('PUT', '/api/ops/faults/notifications', {
       token: flows.admin,
       body: { mode: 'poison', remaining: 1 },
     });
-    const poisoned = await http.call('POST', '/api/orders', {
+    // An order makes sure a message comes; whichever comes first (events of earlier orders may
+    // still be on their way) is the one dead-lettered.
+    await http.call('POST', '/api/orders', {
       token: first.token,
       headers: { 'idempotency-key': randomUUID() },
       body: {
@@ -158,11 +160,10 @@ export async function runShopForSecrets(
         paymentMethod: 'pm_card_visa',
       },
     });
-    const deadLetterOrderId = (poisoned.json as { id: string }).id;
-    await eventually(async () => {
+    const deadLetterId = await eventually(async () => {
       const d = await http.call('GET', '/api/ops/dead-letters?limit=100', { token: flows.admin });
-      return d.text.includes(deadLetterOrderId);
-    }, 60_000);
+      return (d.json as { items?: Array<{ id: string }> } | undefined)?.items?.[0]?.id;
+    }, 120_000);
 
     const evidence: Evidence[] = [...http.answers, ...(await opsEvidence(flows.admin, shop.topology))];
     await t.stop({ keepData: true });
@@ -202,7 +203,7 @@ export async function runShopForSecrets(
       internalTokens,
       internalSecret: shop.secrets.internalTokenSecret,
       environs,
-      deadLetterOrderId,
+      deadLetterId,
       users: flows.users,
       mode,
     };

@@ -61,7 +61,7 @@ function secretsProof(mode: 'embedded' | 'distributed') {
     ).not.toEqual([]);
     const deadLetters = evidence.filter((e) => e.where.startsWith('table ') && /dead/i.test(e.where));
     expect(
-      deadLetters.filter((e) => e.text.includes(run.deadLetterOrderId)).map((e) => e.where),
+      deadLetters.filter((e) => e.text.includes(run.deadLetterId)).map((e) => e.where),
       'a dead letter in its table',
     ).not.toEqual([]);
     // A leak is reported with its place, and the report does not repeat the secret.
