@@ -176,7 +176,10 @@ describe('npm run audit (scripts/audit.mjs)', () => {
   const run = (reportValue, allowlist, env = {}) => {
     const args = [script, '--report', file('report.json', reportValue), '--today', '2026-11-25'];
     if (allowlist) args.push('--allowlist', file('allow.json', allowlist));
-    return spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, CI: '', ...env } });
+    return spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      env: { ...process.env, CI: '', AUDIT_REQUIRED: '', ...env },
+    });
   };
 
   it('exits 0 on a clean report', () => {
@@ -208,14 +211,14 @@ describe('npm run audit (scripts/audit.mjs)', () => {
     expect(r.stderr).toContain('advisories[0].reason is required');
   });
 
-  it('fails with a clear message under CI=true when npm could not audit, and only warns outside CI', () => {
-    const inCi = run(refused, undefined, { CI: 'true' });
-    expect(inCi.status).toBe(2);
-    expect(inCi.stderr).toContain('could not audit the dependencies: 405 Method Not Allowed');
-    expect(inCi.stderr).toContain('CI=true, so this fails the build');
-    const local = run(refused, undefined);
-    expect(local.status).toBe(0);
-    expect(local.stderr).toContain('skipped with this warning');
+  it('fails with a clear message under AUDIT_REQUIRED=1 when npm could not audit, and only warns without it', () => {
+    const required = run(refused, undefined, { AUDIT_REQUIRED: '1', CI: 'true' });
+    expect(required.status).toBe(2);
+    expect(required.stderr).toContain('could not audit the dependencies: 405 Method Not Allowed');
+    expect(required.stderr).toContain('AUDIT_REQUIRED=1, so this fails the build');
+    const warned = run(refused, undefined, { CI: 'true' });
+    expect(warned.status).toBe(0);
+    expect(warned.stderr).toContain('NOT AUDITED');
   });
 
   it('reads the checked-in allowlist by default, and it is well formed', () => {
