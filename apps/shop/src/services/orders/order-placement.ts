@@ -20,6 +20,7 @@ import type { PlaceOrderBody } from '../../contracts/orders.js';
 import { OutOfStockError, UnknownProductError } from '../../errors.js';
 import { OrderAggregate } from './order-aggregate.js';
 import type { OrderRepository } from './order-repository.js';
+import { orderTotalCents } from './order-total.js';
 import { type placeOrderSaga, sagaIdOf } from './place-order-saga.js';
 
 /** The active trace, when there is one (the request placing the order). */
@@ -54,7 +55,8 @@ export interface Placement {
 /**
  * Validates, prices and places an order.
  *
- * Throws `UnknownProductError` (422) and `OutOfStockError` (409) before writing anything.
+ * Throws `UnknownProductError` (422), `OutOfStockError` (409) and `ValidationError` (400, a total
+ * beyond the largest amount) before writing anything.
  */
 export async function placeOrder(
   deps: PlacementDeps,
@@ -88,6 +90,9 @@ export async function placeOrder(
     const available = stock.find((s) => s.productId === productId)?.available ?? 0;
     if (available < quantity) throw new OutOfStockError(productId, quantity, available);
   }
+  orderTotalCents(
+    body.items.map((i) => ({ quantity: i.quantity, unitPriceCents: byId.get(i.productId)?.priceCents ?? 0 })),
+  );
 
   const at = new Date(deps.clock.now()).toISOString();
   const order = new OrderAggregate(orderId);
