@@ -73,12 +73,14 @@ export const assistantApi = {
   mcp: {
     method: 'POST',
     path: '/assistant/mcp',
+    // A tool call, the route's substance (`tools/list` ignores whatever params it is given, so
+    // a schema for both would call requests invalid that MCP rightly answers).
     body: z.object({
       jsonrpc: z.literal('2.0'),
       // Without an id a message is a notification (JSON-RPC 2.0 §4.1): accepted with 202, no answer.
       id: z.union([z.string(), z.number().int()]).optional(),
-      method: z.enum(['tools/list', 'tools/call']),
-      params: z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()) }).optional(),
+      method: z.literal('tools/call'),
+      params: z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()).optional() }),
     }),
     auth: user,
   },
