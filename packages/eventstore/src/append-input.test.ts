@@ -44,6 +44,22 @@ describe('append input validation', () => {
     );
   });
 
+  it('leaves unsafe integers to zod (a random run found 2^53 as expectedVersion on the fast path)', () => {
+    for (const big of [2 ** 53, Number.MAX_VALUE]) {
+      const x = {
+        streamId: 's',
+        expectedVersion: big,
+        aggregateType: undefined,
+        metadata: undefined,
+        events: [],
+      };
+      expect(appendInputSchema.safeParse(x).success).toBe(false);
+      expect(looksValid(x)).toBe(false);
+      const e = { eventType: 'A', payload: 1, schemaVersion: big };
+      expect(looksValid({ ...x, expectedVersion: 'any', events: [e] })).toBe(false);
+    }
+  });
+
   it('takes the fast path for ordinary valid appends', () => {
     expect(
       looksValid({

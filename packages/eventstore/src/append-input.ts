@@ -130,7 +130,8 @@ export function versionMatches(expected: ExpectedVersion, actual: number): boole
 const isName = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 200;
 const isRecord = (v: unknown) =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+// Safe integers only, as zod's int(): 2^53 is an integer but not a version anyone can count to.
+const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** A strict subset of `appendInputSchema`: true only when zod would certainly accept `a`. */
 export function looksValid(a: {
