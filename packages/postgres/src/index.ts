@@ -1,5 +1,10 @@
 export { PostgresCheckpointStore } from './checkpoint-store.js';
 export { PostgresDatabase, type PostgresDatabaseOptions } from './database.js';
+export {
+  DatabaseTimeoutError,
+  type DatabaseTimeoutOperation,
+  isDatabaseTimeoutError,
+} from './database-timeout.js';
 export { PostgresDeadLetterStore } from './dead-letter-store.js';
 export { EVENTS_CHANNEL, migrateEventTables } from './event-schema.js';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './event-store.js';
