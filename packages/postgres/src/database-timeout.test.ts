@@ -45,3 +45,14 @@ describe('PostgresDatabase.connect options', () => {
     expect(isValidationError(error) && error.issues.map((i) => i.path)).toEqual([name]);
   });
 });
+
+describe('PostgresDatabase.translateError', () => {
+  it('types pg timeouts with the configured limits and passes anything else through', async () => {
+    const db = PostgresDatabase.connect('postgres://127.0.0.1:1/none', { queryTimeoutMillis: 700 });
+    const typed = db.translateError(new Error('Query read timeout'));
+    expect(isDatabaseTimeoutError(typed) && typed.timeoutMs).toBe(700);
+    const other = new Error('boom');
+    expect(db.translateError(other)).toBe(other);
+    await db.close();
+  });
+});

@@ -127,9 +127,17 @@ export class PostgresDatabase implements SqlDatabase {
     return res.rowCount ?? 0;
   }
 
-  /** Rethrows `err`, as a `DatabaseTimeoutError` when it is one of pg's timeouts. */
+  /**
+   * `err` as Trellis types it: a `DatabaseTimeoutError` when it is one of pg's timeouts, else
+   * `err` itself. For code that runs statements on {@link PostgresDatabase.pool} directly.
+   */
+  translateError(err: unknown): unknown {
+    return toDatabaseTimeout(err, this.limits) ?? err;
+  }
+
+  /** Rethrows `err`, translated. */
   private fail(err: unknown): never {
-    throw toDatabaseTimeout(err, this.limits) ?? err;
+    throw this.translateError(err);
   }
 
   async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {

@@ -95,7 +95,9 @@ export class PostgresSagaStore implements SagaStore {
 
   /** Runs a hot statement as a named prepared statement: planned once per connection, not per call. */
   private async prepared<R>(name: string, text: string, values: unknown[]): Promise<R[]> {
-    const res = await this.db.pool.query({ name, text, values });
+    const res = await this.db.pool.query({ name, text, values }).catch((err) => {
+      throw this.db.translateError(err);
+    });
     return res.rows as R[];
   }
 
