@@ -31,7 +31,16 @@ export interface OutboxHandle {
 /** Where a backend's database is. */
 export type BackendLocation =
   | { kind: 'sqlite'; file: string }
-  | { kind: 'postgres'; url: string; poolSize?: number; applicationName?: string };
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize?: number;
+      applicationName?: string;
+      /** Client-side statement limit (ms); unset or 0: none. Timeouts answer 503 (DB_TIMEOUT). */
+      queryTimeoutMs?: number;
+      /** Limit on getting a connection (ms); unset or 0: none. */
+      connectTimeoutMs?: number;
+    };
 
 /** One service's storage. Every store shares {@link Backend.db}, so they commit together. */
 export interface Backend {
@@ -123,6 +132,11 @@ async function postgresBackend(location: Extract<BackendLocation, { kind: 'postg
   const db = PostgresDatabase.connect(location.url, {
     max: location.poolSize ?? 10,
     applicationName: location.applicationName ?? 'trellis-shop',
+    ...(location.queryTimeoutMs ? { queryTimeoutMillis: location.queryTimeoutMs } : {}),
+    ...(location.connectTimeoutMs ? { connectionTimeoutMillis: location.connectTimeoutMs } : {}),
+    // Notices a dead peer on idle connections too (the LISTEN connection, an idle pool).
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   const idempotency = once(async () => {
     const store = new SqlIdempotencyStore(db);

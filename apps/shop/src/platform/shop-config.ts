@@ -31,6 +31,8 @@ const bool = z
  * | `SHOP_MODE` | `embedded` (SQLite files, SQLite bus) or `distributed` (PostgreSQL, NATS) |
  * | `DATA_DIR` | where embedded databases live (`<DATA_DIR>/<service>.db`, `<DATA_DIR>/bus.db`) |
  * | `DATABASE_URL` | this service's own PostgreSQL database (distributed) |
+ * | `PG_QUERY_TIMEOUT_MS` | client-side limit per statement (distributed), default 10000, 0 = none |
+ * | `PG_CONNECT_TIMEOUT_MS` | limit on getting a connection (distributed), default 10000, 0 = none |
  * | `NATS_URL` | NATS JetStream (distributed) |
  * | `SHOP_BUS_NAMESPACE` | NATS stream (upper-cased) and subject prefix, default `shop` |
  * | `SHOP_REPLICA` | replica index, part of the saga worker id |
@@ -43,6 +45,15 @@ export const shopConfigSchema = serviceConfigSchema.extend({
   SHOP_MODE: z.enum(['embedded', 'distributed']).default('embedded'),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().min(1).optional(),
+  /**
+   * A statement PostgreSQL does not answer within this many ms fails with DB_TIMEOUT (503) and
+   * its connection is dropped, so a replica cut off from its database answers instead of holding
+   * requests until the link is back. Generous by default: a loaded 2-core CI machine running the
+   * whole suite must never hit it on a healthy database. 0 turns it off.
+   */
+  PG_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** How long to wait for a PostgreSQL connection (pool checkout or connect), ms; 0 = for ever. */
+  PG_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   NATS_URL: z.string().min(1).optional(),
   /** NATS stream and subject prefix (several shops can share one NATS server). */
   SHOP_BUS_NAMESPACE: z

@@ -56,7 +56,13 @@ export interface ShopContext {
 export function backendLocation(config: ShopConfig, name: ServiceName): BackendLocation {
   if (config.SHOP_MODE === 'embedded') return { kind: 'sqlite', file: sqliteFileOf(config.DATA_DIR, name) };
   if (!config.DATABASE_URL) throw new Error(`DATABASE_URL is required for ${name} in distributed mode`);
-  return { kind: 'postgres', url: config.DATABASE_URL, applicationName: `shop-${name}` };
+  return {
+    kind: 'postgres',
+    url: config.DATABASE_URL,
+    applicationName: `shop-${name}`,
+    queryTimeoutMs: config.PG_QUERY_TIMEOUT_MS,
+    connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS,
+  };
 }
 
 /** Where `config` says the bus is. */
